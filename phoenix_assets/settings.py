@@ -1,0 +1,153 @@
+"""The pipeline's settings: names, defaults and validation of every environment variable.
+
+Dagster resources read these variables through ``dg.EnvVar`` at run time; the same
+parsers run when the definitions load, so a wrong value fails the code location at
+once with a message that names the variable to fix, instead of failing a run hours
+later.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+MONGODB_URI = "MONGODB_URI"
+MONGODB_DATABASE = "MONGODB_DATABASE"
+PHOENIX_ZIP_CODES = "PHOENIX_ZIP_CODES"
+PHOENIX_SOURCES = "PHOENIX_SOURCES"
+
+DEFAULT_DATABASE = "phoenix"
+
+# About ten Phoenix ZIP codes spanning the metro's price range, from Maryvale to
+# Arcadia; the demo source knows a profile (price level, centre, city) for each.
+DEFAULT_ZIP_CODES: tuple[str, ...] = (
+    "85003",  # Downtown / Roosevelt
+    "85006",  # Coronado / Garfield
+    "85016",  # Biltmore / Camelback East
+    "85018",  # Arcadia
+    "85020",  # North Mountain / Sunnyslope
+    "85032",  # Paradise Valley Village
+    "85033",  # Maryvale
+    "85041",  # South Mountain
+    "85044",  # Ahwatukee
+    "85085",  # North Phoenix / Norterra
+)
+
+# Sources the pipeline knows. `demo` works offline with no credentials.
+KNOWN_SOURCES: tuple[str, ...] = ("demo",)
+DEFAULT_SOURCES: tuple[str, ...] = ("demo",)
+
+_ZIP_RE = re.compile(r"^\d{5}$")
+# Arizona's ZIP codes run from 85001 to 86556.
+_AZ_ZIP_RANGE = (85001, 86556)
+# MongoDB forbids these characters in database names (and a name over 63 bytes).
+_DB_NAME_FORBIDDEN = re.compile(r'[/\\. "$*<>:|?\x00]')
+
+
+class ConfigError(ValueError):
+    """A setting has a value the pipeline cannot use; the message names the variable."""
+
+
+def _split_list(raw: str) -> list[str]:
+    return [item.strip() for item in raw.replace(";", ",").split(",") if item.strip()]
+
+
+def parse_zip_codes(raw: str | None) -> tuple[str, ...]:
+    """Parse ``PHOENIX_ZIP_CODES``: a comma list of 5-digit Arizona ZIP codes."""
+    if raw is None or not raw.strip():
+        return DEFAULT_ZIP_CODES
+    zips: list[str] = []
+    for item in _split_list(raw):
+        if not _ZIP_RE.match(item):
+            raise ConfigError(
+                f"{PHOENIX_ZIP_CODES}: {item!r} is not a 5-digit ZIP code "
+                f"(expected a comma list such as '85003,85016')"
+            )
+        if not _AZ_ZIP_RANGE[0] <= int(item) <= _AZ_ZIP_RANGE[1]:
+            raise ConfigError(
+                f"{PHOENIX_ZIP_CODES}: {item} is not an Arizona ZIP code "
+                f"(Arizona's run from {_AZ_ZIP_RANGE[0]} to {_AZ_ZIP_RANGE[1]})"
+            )
+        if item not in zips:
+            zips.append(item)
+    return tuple(zips)
+
+
+def parse_sources(raw: str | None) -> tuple[str, ...]:
+    """Parse ``PHOENIX_SOURCES``: a comma list of enabled source names."""
+    if raw is None or not raw.strip():
+        return DEFAULT_SOURCES
+    sources: list[str] = []
+    for item in _split_list(raw.lower()):
+        if item not in KNOWN_SOURCES:
+            raise ConfigError(
+                f"{PHOENIX_SOURCES}: unknown source {item!r} "
+                f"(known sources: {', '.join(KNOWN_SOURCES)})"
+            )
+        if item not in sources:
+            sources.append(item)
+    return tuple(sources)
+
+
+def parse_database(raw: str | None) -> str:
+    """Parse ``MONGODB_DATABASE``: a MongoDB database name (default ``phoenix``)."""
+    if raw is None or not raw.strip():
+        return DEFAULT_DATABASE
+    name = raw.strip()
+    if _DB_NAME_FORBIDDEN.search(name) or len(name.encode()) > 63:
+        raise ConfigError(
+            f"{MONGODB_DATABASE}: {name!r} is not a valid MongoDB database name "
+            '(at most 63 bytes, none of / \\ . space " $ * < > : | ?)'
+        )
+    return name
+
+
+def parse_mongodb_uri(raw: str | None) -> str | None:
+    """Parse ``MONGODB_URI``: unset means the embedded local server."""
+    if raw is None or not raw.strip():
+        return None
+    uri = raw.strip()
+    if not uri.startswith(("mongodb://", "mongodb+srv://")):
+        raise ConfigError(
+            f"{MONGODB_URI}: expected a URI starting with mongodb:// or mongodb+srv:// "
+            f"(got {mask_uri(uri)!r}); unset it to use the embedded local server"
+        )
+    if not uri.startswith("mongodb+srv://"):
+        # Syntax only: an SRV URI would need a DNS lookup to check, and load time
+        # must not touch the network.
+        from pymongo.uri_parser import parse_uri
+
+        try:
+            parse_uri(uri, connect_timeout=1)
+        except Exception as exc:  # pymongo raises several error types here
+            raise ConfigError(
+                f"{MONGODB_URI}: {mask_uri(uri)!r} is not a valid URI: {exc}"
+            ) from None
+    return uri
+
+
+def mask_uri(uri: str) -> str:
+    """Return ``uri`` with any password replaced by ``***``, safe for logs and errors."""
+    return re.sub(r"^(mongodb(?:\+srv)?://[^:/@]+):[^@]*@", r"\1:***@", uri)
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """Every setting of the pipeline, parsed and validated."""
+
+    mongodb_uri: str | None
+    mongodb_database: str
+    zip_codes: tuple[str, ...]
+    sources: tuple[str, ...]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> PipelineSettings:
+        env = os.environ if environ is None else environ
+        return cls(
+            mongodb_uri=parse_mongodb_uri(env.get(MONGODB_URI)),
+            mongodb_database=parse_database(env.get(MONGODB_DATABASE)),
+            zip_codes=parse_zip_codes(env.get(PHOENIX_ZIP_CODES)),
+            sources=parse_sources(env.get(PHOENIX_SOURCES)),
+        )
