@@ -1,0 +1,1 @@
+"""Storage: the MongoDB resource, the embedded local server and the IO manager."""

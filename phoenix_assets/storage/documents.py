@@ -1,0 +1,121 @@
+"""Conversion between asset values (dicts, pydantic models, DataFrames) and Mongo documents.
+
+Dates are stored as ``YYYY-MM-DD`` strings (BSON has no date type, and the string
+sorts and compares like the date and like a daily partition key); datetimes as
+UTC BSON dates; numpy and pandas scalars as plain Python values; NaN/NaT as null.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import math
+import typing
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+
+Document = dict[str, Any]
+
+# Fields the storage layer owns; they are stripped before values reach a pydantic model.
+STORAGE_FIELDS = ("_id", "partition_key")
+
+
+def to_bson_value(value: Any) -> Any:
+    """Return ``value`` as something BSON can encode, with the conventions above."""
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        return None if math.isnan(number) else number
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if value is pd.NaT:
+        return None
+    if isinstance(value, dt.datetime):  # includes pd.Timestamp
+        if isinstance(value, pd.Timestamp):
+            value = value.to_pydatetime()
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return to_bson_value(value.value)
+    if isinstance(value, BaseModel):
+        return to_bson_value(value.model_dump(mode="python"))
+    if isinstance(value, Mapping):
+        return {str(k): to_bson_value(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return [to_bson_value(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_bson_value(v) for v in value]
+    raise TypeError(f"cannot store a value of type {type(value).__name__} in MongoDB: {value!r}")
+
+
+def to_documents(obj: Any) -> list[Document]:
+    """Turn an asset's value into Mongo documents.
+
+    Accepts a DataFrame, a pydantic model or a dict, or a list of either.
+    """
+    if isinstance(obj, pd.DataFrame):
+        records: Iterable[Any] = obj.to_dict(orient="records")
+    elif isinstance(obj, (BaseModel, Mapping)):
+        records = [obj]
+    elif isinstance(obj, (list, tuple)):
+        records = obj
+    else:
+        raise TypeError(
+            "the Mongo IO manager stores a DataFrame, a pydantic model, a dict, or a list of "
+            f"models or dicts; got {type(obj).__name__}"
+        )
+    documents: list[Document] = []
+    for record in records:
+        converted = to_bson_value(record)
+        if not isinstance(converted, dict):
+            raise TypeError(f"each stored record must be a dict or a model; got {type(record)}")
+        documents.append(converted)
+    return documents
+
+
+def from_documents(documents: list[Document], typing_type: Any) -> Any:
+    """Turn loaded documents into the value an asset asked for.
+
+    ``pd.DataFrame`` gets a frame, ``list[SomeModel]`` validated models, anything else
+    (``list[dict]``, ``Any``) the documents. ``_id`` is dropped; ``partition_key`` is
+    kept (a range load needs to know each record's partition) except for models.
+    """
+    plain = [{k: v for k, v in doc.items() if k != "_id"} for doc in documents]
+    if typing_type is pd.DataFrame:
+        return pd.DataFrame.from_records(plain)
+    model = _model_of(typing_type)
+    if model is None:
+        return plain
+    models = [model.model_validate(_for_model(doc, model)) for doc in plain]
+    if typing_type is model:  # a single model, not a list of them
+        if len(models) != 1:
+            raise ValueError(f"expected one {model.__name__} document, found {len(models)}")
+        return models[0]
+    return models
+
+
+def _model_of(typing_type: Any) -> type[BaseModel] | None:
+    if isinstance(typing_type, type) and issubclass(typing_type, BaseModel):
+        return typing_type
+    if typing.get_origin(typing_type) in (list, typing.Sequence, tuple):
+        args = typing.get_args(typing_type)
+        if args and isinstance(args[0], type) and issubclass(args[0], BaseModel):
+            return args[0]
+    return None
+
+
+def _for_model(doc: Document, model: type[BaseModel]) -> Document:
+    return {k: v for k, v in doc.items() if k not in STORAGE_FIELDS or k in model.model_fields}
