@@ -1,0 +1,1 @@
+"""Data sources: where raw listings and parcel records come from."""
