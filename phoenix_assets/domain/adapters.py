@@ -1,0 +1,97 @@
+"""Adapters: turn a source's raw payload into a ``Property``.
+
+An adapter either returns a valid ``Property`` or raises ``AdapterError`` with a reason
+a person can act on; the caller quarantines the payload with that reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import ValidationError
+
+from phoenix_assets.domain.property import Property, normalize_address, normalize_apn
+
+
+class AdapterError(ValueError):
+    """A payload could not be adapted to ``Property``; ``str(self)`` is the reason."""
+
+
+# RESO Data Dictionary field -> Property field. Everything here is what a listing says.
+RESO_FIELDS: dict[str, str] = {
+    "ListingKey": "listing_key",
+    "ListingId": "listing_id",
+    "UnparsedAddress": "unparsed_address",
+    "City": "city",
+    "StateOrProvince": "state_or_province",
+    "PostalCode": "postal_code",
+    "Latitude": "latitude",
+    "Longitude": "longitude",
+    "PropertyType": "property_type",
+    "PropertySubType": "property_sub_type",
+    "BedroomsTotal": "bedrooms_total",
+    "BathroomsTotalInteger": "bathrooms_total_integer",
+    "LivingArea": "living_area",
+    "LotSizeSquareFeet": "lot_size_square_feet",
+    "YearBuilt": "year_built",
+    "PoolPrivateYN": "pool_private_yn",
+    "GarageSpaces": "garage_spaces",
+    "StandardStatus": "standard_status",
+    "ListPrice": "list_price",
+    "OriginalListPrice": "original_list_price",
+    "PreviousListPrice": "previous_list_price",
+    "PriceChangeTimestamp": "price_change_timestamp",
+    "ClosePrice": "close_price",
+    "ListingContractDate": "listing_contract_date",
+    "PurchaseContractDate": "purchase_contract_date",
+    "CloseDate": "close_date",
+    "DaysOnMarket": "days_on_market",
+    "ModificationTimestamp": "modification_timestamp",
+}
+
+
+def property_id_for(parcel_number: str | None, street: str | None, postal_code: str | None) -> str:
+    """The stable id of a property: its APN when known, else its normalized address."""
+    apn = normalize_apn(parcel_number)
+    if apn:
+        return f"apn:{apn}"
+    address = normalize_address(street, postal_code)
+    if address:
+        return f"addr:{address}"
+    raise AdapterError("no parcel number and no street address with a ZIP: cannot identify it")
+
+
+def property_from_reso(payload: dict[str, Any], *, source: str, day: dt.date) -> Property:
+    """Adapt a RESO ``Property`` resource record (MLS, demo) to ``Property``."""
+    if not isinstance(payload, dict):
+        raise AdapterError(f"payload is a {type(payload).__name__}, not an object")
+    values: dict[str, Any] = {
+        field: payload[reso] for reso, field in RESO_FIELDS.items() if payload.get(reso) is not None
+    }
+    postal_code = values.get("postal_code")
+    if isinstance(postal_code, (int, str)):
+        values["postal_code"] = str(postal_code).strip()[:5]
+    listed = payload.get("ListingContractDate") or payload.get("OnMarketDate")
+    values.update(
+        property_id=property_id_for(
+            payload.get("ParcelNumber"),
+            payload.get("UnparsedAddress"),
+            values.get("postal_code"),
+        ),
+        parcel_number=payload.get("ParcelNumber"),
+        snapshot_date=day,
+        sources=[source],
+        first_seen=listed or day,
+        last_seen=day,
+    )
+    values["provenance"] = {field: source for field in values if field in RESO_FIELDS.values()}
+    if values.get("parcel_number"):
+        values["provenance"]["parcel_number"] = source
+    try:
+        return Property.model_validate(values)
+    except ValidationError as exc:
+        reasons = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise AdapterError(f"invalid {source} record: {reasons}") from None
