@@ -1,0 +1,1 @@
+"""The asset graph: raw listings -> property snapshots -> market summaries and trends."""

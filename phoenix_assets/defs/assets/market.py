@@ -1,0 +1,118 @@
+"""Market statistics: daily summaries per ZIP and metro, and weekly trends."""
+
+import datetime as dt
+
+import dagster as dg
+import pandas as pd
+
+from phoenix_assets.domain.market import (
+    METRO,
+    SNAPSHOT_COLUMNS,
+    summarize_day,
+    summarize_week,
+    week_days,
+)
+from phoenix_assets.partitions import daily_partitions, weekly_partitions
+from phoenix_assets.pipeline_config import PipelineConfig
+from phoenix_assets.storage.io_manager import COLUMNS, NATURAL_KEY
+
+
+def _metro_headline(rows: pd.DataFrame, columns: list[str]) -> dict[str, float | int | None]:
+    metro = rows[rows["area"] == METRO]
+    if metro.empty:
+        return {}
+    last = metro.iloc[-1]
+    return {name: (None if pd.isna(last[name]) else last[name].item()) for name in columns}
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="market",
+    kinds={"pandas", "mongodb"},
+    metadata={NATURAL_KEY: ["area"]},
+    # The summary reads a few fields of each snapshot: load only those.
+    ins={"property_snapshots": dg.AssetIn(metadata={COLUMNS: list(SNAPSHOT_COLUMNS)})},
+)
+def daily_market_summary(
+    context: dg.AssetExecutionContext,
+    pipeline: PipelineConfig,
+    property_snapshots: pd.DataFrame,
+) -> pd.DataFrame:
+    """The day's market per ZIP and for the whole metro.
+
+    Active, new, pending and closed listings; median and mean list price; median price
+    per square foot and days on market (active listings); price cuts and rises that day.
+    Every configured ZIP gets a row, with zeros where it had no listings.
+    """
+    rows = []
+    for partition_key in context.partition_keys:
+        day = (
+            property_snapshots[property_snapshots["partition_key"] == partition_key]
+            if len(property_snapshots)
+            else property_snapshots
+        )
+        rows.extend(summarize_day(day, partition_key, pipeline.zip_code_list))
+    summary = pd.DataFrame.from_records(rows)
+    context.add_output_metadata(
+        {
+            f"metro_{name}": dg.MetadataValue.float(float(value))
+            if isinstance(value, float)
+            else value
+            for name, value in _metro_headline(
+                summary,
+                [
+                    "active_listings",
+                    "new_listings",
+                    "closed_sales",
+                    "median_list_price",
+                ],
+            ).items()
+            if value is not None
+        }
+    )
+    return summary
+
+
+@dg.asset(
+    partitions_def=weekly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="market",
+    kinds={"pandas", "mongodb"},
+    metadata={NATURAL_KEY: ["area"]},
+    ins={
+        # This week's seven days and the week before (for week-over-week change);
+        # the first week has no week before.
+        "daily_market_summary": dg.AssetIn(
+            partition_mapping=dg.TimeWindowPartitionMapping(
+                start_offset=-1, allow_nonexistent_upstream_partitions=True
+            )
+        )
+    },
+)
+def weekly_market_trends(
+    context: dg.AssetExecutionContext, daily_market_summary: pd.DataFrame
+) -> pd.DataFrame:
+    """The week's market per ZIP and metro, with week-over-week change.
+
+    Levels (inventory, prices, days on market) are averaged over the week's days;
+    flows (new listings, closings, price cuts) are summed. A week with days missing is
+    computed from the days present and names the missing ones (`missing_days`).
+    """
+    rows = []
+    missing: dict[str, list[str]] = {}
+    for partition_key in context.partition_keys:
+        week = summarize_week(daily_market_summary, dt.date.fromisoformat(partition_key))
+        missing[partition_key] = (
+            week[0]["missing_days"] if week else week_days(dt.date.fromisoformat(partition_key))
+        )
+        rows.extend(week)
+    if any(missing.values()):
+        context.log.warning(f"weeks computed with days missing: {missing}")
+    context.add_output_metadata(
+        {
+            "missing_days": dg.MetadataValue.json(missing),
+            "complete_weeks": sum(1 for days in missing.values() if not days),
+        }
+    )
+    return pd.DataFrame.from_records(rows)

@@ -1,0 +1,42 @@
+"""Resources, configured from the environment with offline defaults."""
+
+import os
+
+import dagster as dg
+
+from phoenix_assets.pipeline_config import PipelineConfig
+from phoenix_assets.settings import (
+    MONGODB_DATABASE,
+    MONGODB_URI,
+    PHOENIX_SOURCES,
+    PHOENIX_ZIP_CODES,
+    PipelineSettings,
+)
+from phoenix_assets.storage.io_manager import MongoIOManager
+from phoenix_assets.storage.mongo_resource import MongoResource
+
+
+def _env_or(name: str, default: str) -> str:
+    """``dg.EnvVar(name)`` if the variable is set (read in the run's own process), else default."""
+    return dg.EnvVar(name) if os.environ.get(name, "").strip() else default
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    # Parse everything now: a bad value fails the code location's load with a message
+    # naming the variable, not a run hours later.
+    settings = PipelineSettings.from_env()
+    mongo = MongoResource(
+        uri=dg.EnvVar(MONGODB_URI) if settings.mongodb_uri else None,
+        database=_env_or(MONGODB_DATABASE, settings.mongodb_database),
+    )
+    return dg.Definitions(
+        resources={
+            "mongo": mongo,
+            "io_manager": MongoIOManager(mongo=mongo),
+            "pipeline": PipelineConfig(
+                zip_codes=_env_or(PHOENIX_ZIP_CODES, ",".join(settings.zip_codes)),
+                sources=_env_or(PHOENIX_SOURCES, ",".join(settings.sources)),
+            ),
+        }
+    )
