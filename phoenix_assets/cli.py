@@ -1,0 +1,203 @@
+"""``phoenix-assets``: run the pipeline, open the UI, look after the embedded MongoDB server.
+
+``phoenix-assets run`` is the main job for a first look: it materializes the daily
+pipeline for the last complete day, backfills the two weeks before it in one run,
+builds the weekly trends of the complete weeks, and prints where to see the results.
+Runs go through the Dagster instance in ``$DAGSTER_HOME`` (default ``./.dagster_home``),
+so they show up in the UI afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from phoenix_assets.storage.mongo_resource import MongoResource
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DAGSTER_HOME = ".dagster_home"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+def prepare_dagster_home() -> Path:
+    """Use ``$DAGSTER_HOME``, or ``./.dagster_home``, with the project's instance config."""
+    home = Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / DEFAULT_DAGSTER_HOME).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(home)
+    instance_config = home / "dagster.yaml"
+    if not instance_config.exists() and (PROJECT_ROOT / "dagster.yaml").exists():
+        shutil.copyfile(PROJECT_ROOT / "dagster.yaml", instance_config)
+    return home
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def run_main_job(day: str | None, backfill_days: int | None) -> int:
+    """Materialize a recent day, backfill the days before it, and build weekly trends."""
+    home = prepare_dagster_home()
+    import dagster as dg
+
+    from phoenix_assets.definitions import defs
+    from phoenix_assets.partitions import daily_partitions, weekly_partitions
+    from phoenix_assets.settings import PipelineSettings
+    from phoenix_assets.storage.mongo_resource import MongoResource
+
+    last_day = day or daily_partitions.get_last_partition_key()
+    if last_day is None or not daily_partitions.has_partition_key(last_day):
+        _say(
+            f"error: {last_day!r} is not a daily partition (from {daily_partitions.start:%Y-%m-%d})"
+        )
+        return 2
+    end = dt.date.fromisoformat(last_day)
+    # Cover the last two complete weeks up to the day, so the weekly trends have a
+    # week-over-week change to show.
+    monday = end - dt.timedelta(days=end.weekday())
+    last_complete_monday = monday if end.weekday() == 6 else monday - dt.timedelta(days=7)
+    default_start = last_complete_monday - dt.timedelta(days=7)
+    start = end - dt.timedelta(days=backfill_days) if backfill_days is not None else default_start
+    start = max(start, daily_partitions.start.date())
+
+    instance = dg.DagsterInstance.get()
+    daily_job = defs.resolve_job_def("daily_pipeline")
+    weekly_job = defs.resolve_job_def("weekly_trends")
+    settings = PipelineSettings.from_env()
+    mongo = MongoResource(uri=settings.mongodb_uri, database=settings.mongodb_database)
+
+    def timed(label: str, **kwargs: object) -> float:
+        started = time.perf_counter()
+        job = kwargs.pop("job")
+        result = job.execute_in_process(instance=instance, **kwargs)  # type: ignore[attr-defined]
+        seconds = time.perf_counter() - started
+        outcome = "ok" if result.success else "FAILED"
+        _say(f"  {label}: {outcome} in {seconds:.1f}s (run {result.run_id[:8]})")
+        return seconds
+
+    _say(f"Dagster instance: {home}")
+    _say(f"MongoDB: {mongo.display_uri()} database '{mongo.database}'")
+    total = timed(f"daily pipeline for {last_day}", job=daily_job, partition_key=last_day)
+    if start < end:
+        backfill_end = (end - dt.timedelta(days=1)).isoformat()
+        total += timed(
+            f"backfill {start.isoformat()}...{backfill_end} (one run)",
+            job=daily_job,
+            tags={RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: backfill_end},
+        )
+    weeks = [
+        key
+        for key in weekly_partitions.get_partition_keys()
+        if start <= dt.date.fromisoformat(key)
+        and dt.date.fromisoformat(key) + dt.timedelta(days=6) <= end
+    ]
+    if weeks:
+        total += timed(
+            f"weekly trends {weeks[0]}...{weeks[-1]}",
+            job=weekly_job,
+            tags={RANGE_START_TAG: weeks[0], RANGE_END_TAG: weeks[-1]},
+        )
+    _print_results(mongo, last_day, weeks[-1] if weeks else None)
+    _say(
+        f"Done in {total:.1f}s. See it all in the UI: uv run phoenix-assets ui  (http://127.0.0.1:3000)"
+    )
+    return 0
+
+
+def _print_results(mongo: MongoResource, day: str, week: str | None) -> None:
+    from phoenix_assets.storage.io_manager import MANIFEST_COLLECTION
+
+    db = mongo.get_database()
+    _say("Documents in MongoDB:")
+    for name in sorted(db.list_collection_names()):
+        if name != MANIFEST_COLLECTION:
+            _say(f"  {name:<24} {db[name].count_documents({}):>8}")
+    metro = db["daily_market_summary"].find_one({"partition_key": day, "area": "metro"})
+    if metro:
+        _say(
+            f"Metro on {day}: {metro['active_listings']} active, {metro['new_listings']} new, "
+            f"{metro['pending_listings']} pending, {metro['closed_sales']} closed, "
+            f"{metro['price_cuts']} price cuts, "
+            f"median list price ${metro['median_list_price'] or 0:,.0f}"
+        )
+    trend = week and db["weekly_market_trends"].find_one({"partition_key": week, "area": "metro"})
+    if trend:
+        pct = trend.get("median_list_price_wow_pct")
+        change = f"{pct:+.1f}% week over week" if pct is not None else "no week before to compare"
+        price = trend["median_list_price"] or 0
+        _say(f"Metro week of {week}: median list price ${price:,.0f} ({change})")
+
+
+def open_ui(extra: Sequence[str]) -> int:
+    """Start ``dagster dev`` on this code location with the project's DAGSTER_HOME."""
+    prepare_dagster_home()
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [str(dagster), "dev", "-m", "phoenix_assets.definitions", *extra]
+    os.execv(command[0], command)
+    return 0  # not reached
+
+
+def mongo_command(action: str) -> int:
+    """Show or stop the embedded MongoDB server of this DAGSTER_HOME."""
+    prepare_dagster_home()
+    from phoenix_assets.storage.embedded_mongo import (
+        default_state_dir,
+        embedded_server_status,
+        stop_embedded_server,
+    )
+
+    state_dir = default_state_dir()
+    if action == "stop":
+        _say("stopped" if stop_embedded_server(state_dir) else "no embedded server was running")
+        return 0
+    server = embedded_server_status(state_dir)
+    _say(
+        f"{server.uri} (pid {server.pid}, data in {state_dir / 'data'})"
+        if server
+        else "not running"
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="phoenix-assets", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command")
+    run = commands.add_parser(
+        "run", help="run the daily pipeline, a short backfill and weekly trends"
+    )
+    run.add_argument("--day", help="the day to run (YYYY-MM-DD; default: the last complete day)")
+    run.add_argument(
+        "--backfill-days",
+        type=int,
+        help="days before --day to backfill in one run (default: back to the start of the "
+        "second-to-last complete week)",
+    )
+    ui = commands.add_parser("ui", help="open the Dagster UI (dagster dev) on this project")
+    ui.add_argument("dagster_args", nargs=argparse.REMAINDER, help="passed on to dagster dev")
+    mongo = commands.add_parser("mongo", help="the embedded MongoDB server")
+    mongo.add_argument("action", choices=["status", "stop"])
+    args = parser.parse_args(argv)
+
+    from phoenix_assets.settings import ConfigError
+
+    try:
+        if args.command == "ui":
+            return open_ui(args.dagster_args)
+        if args.command == "mongo":
+            return mongo_command(args.action)
+        return run_main_job(getattr(args, "day", None), getattr(args, "backfill_days", None))
+    except ConfigError as exc:
+        _say(f"configuration error: {exc}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
