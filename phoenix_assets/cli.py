@@ -26,6 +26,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DAGSTER_HOME = ".dagster_home"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+# The console shows warnings and errors; every event is still in the run's log in the UI.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def prepare_dagster_home() -> Path:
@@ -77,7 +79,9 @@ def run_main_job(day: str | None, backfill_days: int | None) -> int:
     def timed(label: str, **kwargs: object) -> float:
         started = time.perf_counter()
         job = kwargs.pop("job")
-        result = job.execute_in_process(instance=instance, **kwargs)  # type: ignore[attr-defined]
+        result = job.execute_in_process(  # type: ignore[attr-defined]
+            instance=instance, run_config=QUIET_CONSOLE, **kwargs
+        )
         seconds = time.perf_counter() - started
         outcome = "ok" if result.success else "FAILED"
         _say(f"  {label}: {outcome} in {seconds:.1f}s (run {result.run_id[:8]})")
