@@ -1,0 +1,219 @@
+"""The shared source HTTP client against a real HTTP server on 127.0.0.1."""
+
+import asyncio
+import datetime as dt
+import email.utils
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from phoenix_assets.sources.http import (
+    AuthenticationError,
+    BudgetExhaustedError,
+    HttpPolicy,
+    RetryableError,
+    SourceClient,
+    UnexpectedBodyError,
+    parse_retry_after,
+)
+
+TOKEN = "tok-SECRET-1234567890"
+FAST = HttpPolicy(
+    requests_per_second=50,
+    max_concurrency=4,
+    max_attempts=4,
+    backoff_initial_seconds=0.01,
+    backoff_max_seconds=0.05,
+    timeout_seconds=2,
+)
+
+
+@pytest.fixture
+def server() -> Iterator[HTTPServer]:
+    with HTTPServer(host="127.0.0.1", port=0, threaded=True) as http_server:
+        yield http_server
+
+
+class Script:
+    """Answers requests in turn from a list of responses, recording arrival times."""
+
+    def __init__(self, *responses: Response) -> None:
+        self.responses = list(responses)
+        self.arrivals: list[float] = []
+
+    def __call__(self, request: Request) -> Response:
+        self.arrivals.append(time.monotonic())
+        index = min(len(self.arrivals) - 1, len(self.responses) - 1)
+        return self.responses[index]
+
+
+def _json(body: Any = None, status: int = 200, **headers: str) -> Response:
+    import json
+
+    return Response(
+        json.dumps(body or {"ok": True}),
+        status=status,
+        headers=headers,
+        content_type="application/json",
+    )
+
+
+def _get(server: HTTPServer, policy: HttpPolicy = FAST, **kwargs: Any) -> tuple[Any, SourceClient]:
+    async def go() -> tuple[Any, SourceClient]:
+        async with SourceClient(
+            source="test",
+            base_url=server.url_for("/"),
+            policy=policy,
+            headers={"AUTHORIZATION": TOKEN},
+            secrets=[TOKEN],
+            auth_variables="TEST_TOKEN",
+            **kwargs,
+        ) as client:
+            try:
+                return await client.get_json("/data"), client
+            except Exception as exc:
+                exc.client = client  # type: ignore[attr-defined]
+                raise
+
+    return asyncio.run(go())
+
+
+def test_429_with_retry_after_is_honoured(server: HTTPServer) -> None:
+    script = Script(_json(status=429, **{"Retry-After": "1"}), _json({"n": 1}))
+    server.expect_request("/data").respond_with_handler(script)
+    body, client = _get(server)
+    assert body == {"n": 1}
+    assert client.stats.requests == 2 and client.stats.retries == 1
+    assert script.arrivals[1] - script.arrivals[0] >= 0.9  # waited as told, not the 10 ms backoff
+
+
+def test_server_errors_are_retried_then_succeed(server: HTTPServer) -> None:
+    script = Script(_json(status=500), _json(status=503), _json({"n": 2}))
+    server.expect_request("/data").respond_with_handler(script)
+    body, client = _get(server)
+    assert body == {"n": 2} and client.stats.requests == 3
+    assert client.stats.failures_by_kind == {"http_500": 1, "http_503": 1}
+
+
+def test_persistent_failure_gives_up_after_max_attempts(server: HTTPServer) -> None:
+    script = Script(_json(status=502))
+    server.expect_request("/data").respond_with_handler(script)
+    with pytest.raises(RetryableError, match="HTTP 502"):
+        _get(server)
+    assert len(script.arrivals) == FAST.max_attempts
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_an_auth_failure_stops_at_once_naming_the_variable(server: HTTPServer, status: int) -> None:
+    script = Script(_json(status=status))
+    server.expect_request("/data").respond_with_handler(script)
+    with pytest.raises(AuthenticationError, match="check TEST_TOKEN"):
+        _get(server)
+    assert len(script.arrivals) == 1
+
+
+def test_a_source_specific_auth_failure_is_recognised(server: HTTPServer) -> None:
+    """The Assessor answers a bad token with HTTP 500 and an HTML body."""
+    body = "[search]:Unauthorized access! Please contact support."
+    script = Script(Response(body, status=500, content_type="text/html"))
+    server.expect_request("/data").respond_with_handler(script)
+    with pytest.raises(AuthenticationError):
+        _get(server, is_auth_failure=lambda r: b"Unauthorized access" in r.content)
+    assert len(script.arrivals) == 1
+
+
+def test_an_html_page_where_json_was_expected_is_not_retried(server: HTTPServer) -> None:
+    script = Script(
+        Response("<!DOCTYPE html><html><body>Not here</body></html>", content_type="text/html")
+    )
+    server.expect_request("/data").respond_with_handler(script)
+    with pytest.raises(UnexpectedBodyError, match="HTML page"):
+        _get(server)
+    assert len(script.arrivals) == 1
+
+
+def test_truncated_json_is_retried(server: HTTPServer) -> None:
+    script = Script(
+        Response('{"value": [1, 2', content_type="application/json"), _json({"value": [1, 2]})
+    )
+    server.expect_request("/data").respond_with_handler(script)
+    body, client = _get(server)
+    assert body == {"value": [1, 2]} and client.stats.failures_by_kind == {"bad_json": 1}
+
+
+def test_a_response_slower_than_the_timeout_is_retried(server: HTTPServer) -> None:
+    calls: list[float] = []
+
+    def slow_then_fast(request: Request) -> Response:
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            time.sleep(1.0)
+        return _json({"late": len(calls)})
+
+    server.expect_request("/data").respond_with_handler(slow_then_fast)
+    policy = HttpPolicy(**{**FAST.__dict__, "timeout_seconds": 0.3})
+    body, client = _get(server, policy)
+    assert body == {"late": 2} and client.stats.failures_by_kind == {"timeout": 1}
+
+
+def test_requests_and_retries_stay_within_the_rate_limit(server: HTTPServer) -> None:
+    script = Script(*[_json(status=503)] * 3, _json({"ok": True}))
+    server.expect_request("/data").respond_with_handler(script)
+    policy = HttpPolicy(
+        requests_per_second=10,
+        max_concurrency=4,
+        max_attempts=6,
+        backoff_initial_seconds=0.001,
+        backoff_max_seconds=0.001,
+    )
+
+    async def many() -> None:
+        async with SourceClient(
+            source="test", base_url=server.url_for("/"), policy=policy, auth_variables="X"
+        ) as client:
+            await asyncio.gather(*(client.get_json("/data") for _ in range(8)))
+
+    asyncio.run(many())
+    arrivals = sorted(script.arrivals)
+    assert len(arrivals) == 11  # 8 requests + 3 retries
+    # At 10/s, 11 requests cannot arrive in less than 10 intervals of 0.1 s.
+    assert arrivals[-1] - arrivals[0] >= 0.9
+    # Nor can any 5 consecutive ones arrive within 0.3 s.
+    assert min(b - a for a, b in zip(arrivals, arrivals[4:], strict=False)) >= 0.3
+
+
+def test_the_time_budget_ends_the_retries(server: HTTPServer) -> None:
+    script = Script(_json(status=429, **{"Retry-After": "30"}))
+    server.expect_request("/data").respond_with_handler(script)
+    policy = HttpPolicy(**{**FAST.__dict__, "total_budget_seconds": 2})
+    started = time.monotonic()
+    with pytest.raises(BudgetExhaustedError):
+        _get(server, policy)
+    assert time.monotonic() - started < 20 and len(script.arrivals) == 1
+
+
+def test_no_secret_in_errors_or_logs(server: HTTPServer, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    script = Script(
+        Response(f"echo {TOKEN}", status=500, content_type="text/plain"),
+        Response(f"<html>{TOKEN}</html>", content_type="text/html"),
+    )
+    server.expect_request("/data").respond_with_handler(script)
+    with pytest.raises(UnexpectedBodyError) as raised:
+        _get(server)
+    assert TOKEN not in str(raised.value)
+    assert TOKEN not in caplog.text
+    assert server.log[0][0].headers["AUTHORIZATION"] == TOKEN  # it was really sent
+
+
+def test_parse_retry_after() -> None:
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after(None) is None and parse_retry_after("soon") is None
+    now = time.time()
+    when = email.utils.format_datetime(dt.datetime.fromtimestamp(now + 60, dt.UTC), usegmt=True)
+    assert parse_retry_after(when, now=now) == pytest.approx(60, abs=1)
