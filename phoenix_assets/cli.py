@@ -117,7 +117,7 @@ def run_main_job(day: str | None, backfill_days: int | None) -> int:
 
 
 def _print_results(mongo: MongoResource, day: str, week: str | None) -> None:
-    from phoenix_assets.storage.io_manager import MANIFEST_COLLECTION
+    from phoenix_assets.storage.partition_store import MANIFEST_COLLECTION
 
     db = mongo.get_database()
     _say("Documents in MongoDB:")

@@ -1,67 +1,32 @@
-"""The Mongo IO manager: one collection per asset, partitions replaced whole.
+"""The Mongo IO manager: Dagster's bridge to the storage contract (``partition_store``).
 
-Storage contract (see DESIGN.md):
-- the collection is named after the asset key (``raw_demo_listings``);
-- each document of a partitioned asset carries its partition key in ``partition_key``;
-- ``_id`` is a natural key string, ``"<key fields>:<partition_key>"``, built from the
-  fields the asset names in its ``natural_key`` metadata, so writes are idempotent;
-- writing a partition deletes it, then inserts the new documents (as Dagster's own
-  DbIOManager does); a ``partition_manifest`` entry, written last and removed first,
-  marks a partition as complete, so a half-written partition never reads as data;
-- loading one partition or a range is one query.
+Accepts a DataFrame, a list of dicts or a list of pydantic models; a partition write
+replaces exactly that partition; loading one partition or a range is one query and
+returns the type the consuming asset declares.
 """
 
-import datetime as dt
-import re
-from collections import Counter
-from collections.abc import Sequence
 from typing import Any
 
 import dagster as dg
-from pymongo import ASCENDING
-from pymongo.collection import Collection
-from pymongo.database import Database
 
-from phoenix_assets.storage.documents import Document, from_documents, to_documents
+from phoenix_assets.storage.documents import from_documents, to_documents
 from phoenix_assets.storage.mongo_resource import MongoResource
-
-MANIFEST_COLLECTION = "partition_manifest"
-UNPARTITIONED = "*"
-# Metadata keys an asset (or its AssetIn) sets to tell the IO manager how to store it.
-NATURAL_KEY = "natural_key"  # fields that identify a record within a partition
-PARTITION_FIELD = "partition_field"  # field holding each record's partition (range writes)
-COLUMNS = "columns"  # on an AssetIn: load only these top-level fields
-INSERT_BATCH = 5_000
-
-_COLLECTION_NAME = re.compile(r"^[a-z0-9_]+$")
+from phoenix_assets.storage.partition_store import (
+    COLUMNS,
+    MANIFEST_COLLECTION,
+    NATURAL_KEY,
+    PARTITION_FIELD,
+    UNPARTITIONED,
+    assign_ids,
+    collection_name,
+    replace_partitions,
+    write_metadata,
+    written_partitions,
+)
 
 
 class MissingPartitionError(LookupError):
     """An asset partition was asked for that was never written (or only half written)."""
-
-
-def collection_name(asset_key: dg.AssetKey) -> str:
-    """The collection that stores ``asset_key``: its path joined with ``_``."""
-    name = "_".join(asset_key.path).lower()
-    if not _COLLECTION_NAME.match(name):
-        raise ValueError(
-            f"asset key {asset_key.to_user_string()!r} gives an invalid collection name"
-        )
-    return name
-
-
-def _markdown_preview(documents: Sequence[Document], rows: int, columns: int = 8) -> str:
-    if not documents:
-        return "_no documents_"
-    keys = [k for k in documents[0] if k not in ("_id", "partition_key")][:columns]
-
-    def cell(value: Any) -> str:
-        text = str(value).replace("|", "\\|").replace("\n", " ")
-        return text if len(text) <= 40 else text[:37] + "..."
-
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(cell(doc.get(k)) for k in keys) + " |" for doc in documents[:rows]]
-    return "\n".join(lines)
 
 
 class MongoIOManager(dg.ConfigurableIOManager):
@@ -74,113 +39,28 @@ class MongoIOManager(dg.ConfigurableIOManager):
     mongo: MongoResource
     preview_rows: int = 5
 
-    # -- writing ------------------------------------------------------------------
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         if obj is None:
             return
         name = collection_name(context.asset_key)
-        db = self.mongo.get_database()
-        collection = db[name]
-        ensure_indexes(db, name)
-
         partitions = list(context.asset_partition_keys) if context.has_asset_partitions else []
         documents = to_documents(obj)
         metadata = context.definition_metadata or {}
-        self._assign_ids(
+        assign_ids(
             documents,
             partitions=partitions,
             natural_key=metadata.get(NATURAL_KEY),
             partition_field=metadata.get(PARTITION_FIELD, "partition_key"),
             asset=context.asset_key.to_user_string(),
         )
-
-        keys = partitions or [UNPARTITIONED]
-        manifest = db[MANIFEST_COLLECTION]
-        manifest_ids = [f"{name}:{key}" for key in keys]
-        # Un-mark first, write, mark last: a run that dies in between leaves the
-        # partition missing (and re-runnable), never half-present.
-        manifest.delete_many({"_id": {"$in": manifest_ids}})
-        deleted = (
-            delete_partitions(collection, partitions)
-            if partitions
-            else (collection.delete_many({}).deleted_count)
+        replaced = replace_partitions(
+            self.mongo.get_database(), name, partitions, documents, run_id=context.run_id
         )
-        for start in range(0, len(documents), INSERT_BATCH):
-            collection.insert_many(documents[start : start + INSERT_BATCH], ordered=False)
-
-        counts = Counter(doc.get("partition_key", UNPARTITIONED) for doc in documents)
-        written_at = dt.datetime.now(dt.UTC)
-        manifest.insert_many(
-            [
-                {
-                    "_id": manifest_id,
-                    "collection": name,
-                    "partition_key": key,
-                    "documents": counts.get(key, 0),
-                    "written_at": written_at,
-                    "run_id": context.run_id,
-                }
-                for manifest_id, key in zip(manifest_ids, keys, strict=True)
-            ]
+        context.add_output_metadata(
+            write_metadata(
+                self.mongo.database, name, partitions, documents, replaced, self.preview_rows
+            )
         )
-
-        output_metadata: dict[str, Any] = {
-            "dagster/row_count": len(documents),
-            "documents_written": len(documents),
-            "documents_replaced": deleted,
-            "collection": f"{self.mongo.database}.{name}",
-            "preview": dg.MetadataValue.md(_markdown_preview(documents, self.preview_rows)),
-        }
-        if partitions:
-            output_metadata["partitions"] = (
-                partitions[0] if len(partitions) == 1 else f"{partitions[0]}...{partitions[-1]}"
-            )
-        context.add_output_metadata(output_metadata)
-
-    @staticmethod
-    def _assign_ids(
-        documents: list[Document],
-        *,
-        partitions: list[str],
-        natural_key: Sequence[str] | None,
-        partition_field: str,
-        asset: str,
-    ) -> None:
-        """Set ``partition_key`` and the natural ``_id`` on every document, or raise."""
-        allowed = set(partitions)
-        for doc in documents:
-            if partitions:
-                key = doc.get("partition_key") or doc.get(partition_field)
-                if key is None and len(partitions) == 1:
-                    key = partitions[0]
-                if key not in allowed:
-                    raise ValueError(
-                        f"{asset}: a document belongs to partition {key!r}, outside the "
-                        f"partitions being written ({partitions[0]}...{partitions[-1]}); "
-                        f"set '{partition_field}' on every record of a multi-partition output"
-                    )
-                doc["partition_key"] = key
-            if natural_key:
-                missing = [f for f in natural_key if doc.get(f) in (None, "")]
-                if missing:
-                    raise ValueError(
-                        f"{asset}: a document lacks its natural key field(s) {missing}"
-                    )
-                parts = [str(doc[f]) for f in natural_key]
-                if partitions:
-                    parts.append(doc["partition_key"])
-                doc["_id"] = ":".join(parts)
-            elif "_id" not in doc:
-                raise ValueError(
-                    f"{asset}: documents need a natural key: set the asset's metadata "
-                    f"'{NATURAL_KEY}' to the fields that identify a record, or give each an '_id'"
-                )
-        duplicates = [k for k, n in Counter(doc["_id"] for doc in documents).items() if n > 1]
-        if duplicates:
-            raise ValueError(
-                f"{asset}: {len(duplicates)} natural key(s) occur more than once, e.g. "
-                f"{duplicates[:3]}; nothing was written"
-            )
 
     # -- reading ------------------------------------------------------------------
     def load_input(self, context: dg.InputContext) -> Any:
@@ -199,13 +79,7 @@ class MongoIOManager(dg.ConfigurableIOManager):
             return from_documents(list(db[name].find({})), typing_type)
 
         keys = list(context.asset_partition_keys)
-        written = {
-            entry["partition_key"]
-            for entry in db[MANIFEST_COLLECTION].find(
-                {"_id": {"$in": [f"{name}:{key}" for key in keys]}},
-                {"partition_key": 1},
-            )
-        }
+        written = written_partitions(db, name, keys)
         missing = [key for key in keys if key not in written]
         if len(keys) == 1 and missing:
             raise MissingPartitionError(
@@ -225,28 +99,3 @@ class MongoIOManager(dg.ConfigurableIOManager):
         if len(keys) == 1:  # Dagster records input metadata for single-partition loads only
             context.add_input_metadata({"documents_loaded": len(documents)})
         return value
-
-
-def delete_partitions(collection: Collection[Document], partition_keys: Sequence[str]) -> int:
-    """Delete the documents of these partitions; returns how many were deleted.
-
-    One equality delete per key: exact on every server (the embedded one mishandles
-    ``$in`` of date-like strings in deletes), and each uses the ``partition_key`` index.
-    """
-    return sum(
-        collection.delete_many({"partition_key": key}).deleted_count for key in partition_keys
-    )
-
-
-_indexed: set[tuple[str, str, str]] = set()
-
-
-def ensure_indexes(db: Database[Document], name: str) -> None:
-    """Create the collection's indexes once per process (create_index is idempotent anyway)."""
-    marker = (str(id(db.client)), db.name, name)
-    if marker in _indexed:
-        return
-    collection: Collection[Document] = db[name]
-    collection.create_index([("partition_key", ASCENDING)])
-    db[MANIFEST_COLLECTION].create_index([("collection", ASCENDING)])
-    _indexed.add(marker)

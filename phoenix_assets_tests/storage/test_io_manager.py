@@ -10,14 +10,13 @@ import pytest
 from pydantic import BaseModel
 from pymongo.database import Database
 
-from phoenix_assets.storage.io_manager import (
+from phoenix_assets.storage.io_manager import MissingPartitionError, MongoIOManager
+from phoenix_assets.storage.mongo_resource import MongoResource
+from phoenix_assets.storage.partition_store import (
     MANIFEST_COLLECTION,
     NATURAL_KEY,
     PARTITION_FIELD,
-    MissingPartitionError,
-    MongoIOManager,
 )
-from phoenix_assets.storage.mongo_resource import MongoResource
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2026-11-02")
 WEEKS = dg.WeeklyPartitionsDefinition(start_date="2026-11-02", day_offset=1)

@@ -14,7 +14,7 @@ from phoenix_assets.domain.market import (
 )
 from phoenix_assets.partitions import daily_partitions, weekly_partitions
 from phoenix_assets.pipeline_config import PipelineConfig
-from phoenix_assets.storage.io_manager import COLUMNS, NATURAL_KEY
+from phoenix_assets.storage.partition_store import COLUMNS, NATURAL_KEY
 
 
 def _metro_headline(rows: pd.DataFrame, columns: list[str]) -> dict[str, float | int | None]:

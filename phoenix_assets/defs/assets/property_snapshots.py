@@ -10,8 +10,8 @@ from phoenix_assets.domain.adapters import AdapterError, property_from_reso
 from phoenix_assets.domain.merge import merge_properties
 from phoenix_assets.domain.property import Property
 from phoenix_assets.partitions import daily_partitions
-from phoenix_assets.storage.io_manager import NATURAL_KEY, PARTITION_FIELD
 from phoenix_assets.storage.mongo_resource import MongoResource
+from phoenix_assets.storage.partition_store import NATURAL_KEY, PARTITION_FIELD
 from phoenix_assets.storage.quarantine import quarantine_entry, replace_quarantine
 
 ASSET_NAME = "property_snapshots"

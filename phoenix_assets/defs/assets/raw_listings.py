@@ -9,7 +9,7 @@ from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.pipeline_config import PipelineConfig
 from phoenix_assets.sources.demo import DEMO_SOURCE, demo_listings
 from phoenix_assets.sources.envelope import raw_document
-from phoenix_assets.storage.io_manager import NATURAL_KEY
+from phoenix_assets.storage.partition_store import NATURAL_KEY
 
 
 def _collected_at(partition_key: str) -> dt.datetime:
