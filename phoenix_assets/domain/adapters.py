@@ -51,8 +51,10 @@ RESO_FIELDS: dict[str, str] = {
 }
 
 
-def property_id_for(parcel_number: str | None, street: str | None, postal_code: str | None) -> str:
+def property_id_for(parcel_number: object, street: object, postal_code: object) -> str:
     """The stable id of a property: its APN when known, else its normalized address."""
+    if parcel_number is not None and not isinstance(parcel_number, str):
+        raise AdapterError(f"the parcel number is a {type(parcel_number).__name__}, not text")
     apn = normalize_apn(parcel_number)
     if apn:
         return f"apn:{apn}"
@@ -70,8 +72,10 @@ def property_from_reso(payload: dict[str, Any], *, source: str, day: dt.date) ->
         field: payload[reso] for reso, field in RESO_FIELDS.items() if payload.get(reso) is not None
     }
     postal_code = values.get("postal_code")
-    if isinstance(postal_code, (int, str)):
-        values["postal_code"] = str(postal_code).strip()[:5]
+    if isinstance(postal_code, str):
+        values["postal_code"] = postal_code.strip()[:5]
+    elif isinstance(postal_code, int) and not isinstance(postal_code, bool):
+        values["postal_code"] = f"{postal_code:05d}" if 0 <= postal_code < 100_000 else "invalid"
     listed = payload.get("ListingContractDate") or payload.get("OnMarketDate")
     values.update(
         property_id=property_id_for(

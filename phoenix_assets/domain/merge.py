@@ -1,9 +1,9 @@
 """Merging: one ``Property`` per real property per day, from every source that saw it.
 
 Records join on the parcel number first, the normalized address second. Where sources
-disagree, each field takes the value of the source with the most authority for it
-(listing facts from listing feeds, parcel facts and values from the Assessor); ties
-go to the most recently modified record. Provenance keeps which source said what.
+disagree, each field takes the value of the source with the most authority for it:
+listing facts from listing feeds (MLS first), parcel facts and values from the
+Assessor; ties go to the most recently modified record. Provenance keeps which source said what.
 """
 
 from __future__ import annotations
@@ -13,23 +13,35 @@ from collections.abc import Iterable
 
 from phoenix_assets.domain.property import Property, normalize_address
 
-# Lower number = more authority. Unknown sources rank last.
-SOURCE_RANK: dict[str, int] = {"mls": 0, "maricopa": 1, "demo": 2}
-_IDENTITY = {
-    "property_id",
-    "snapshot_date",
-    "sources",
-    "provenance",
-    "first_seen",
-    "last_seen",
-}
+# Lower number = more authority. Listing facts: a listing feed knows them best.
+LISTING_RANK: dict[str, int] = {"mls": 0, "demo": 1, "maricopa": 2}
+# Parcel facts and values: the Assessor is the record of them.
+PARCEL_RANK: dict[str, int] = {"maricopa": 0, "mls": 1, "demo": 2}
+PARCEL_FIELDS = frozenset(
+    {
+        "parcel_number",
+        "latitude",
+        "longitude",
+        "lot_size_square_feet",
+        "living_area",
+        "year_built",
+        "pool_private_yn",
+        "garage_spaces",
+        "full_cash_value",
+        "limited_property_value",
+        "tax_year",
+        "last_sale_price",
+        "last_sale_date",
+    }
+)
+_IDENTITY = {"property_id", "snapshot_date", "sources", "provenance", "first_seen", "last_seen"}
 _MIN_DATE = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
-def _rank(record: Property) -> tuple[int, float]:
+def _rank(record: Property, ranks: dict[str, int]) -> tuple[int, float]:
     source = record.sources[0] if record.sources else ""
     modified = record.modification_timestamp or _MIN_DATE
-    return (SOURCE_RANK.get(source, 99), -modified.timestamp())
+    return (ranks.get(source, 99), -modified.timestamp())
 
 
 def merge_properties(records: Iterable[Property]) -> list[Property]:
@@ -56,14 +68,19 @@ def merge_properties(records: Iterable[Property]) -> list[Property]:
 def _merge_group(property_id: str, group: list[Property]) -> Property:
     if len(group) == 1 and group[0].property_id == property_id:
         return group[0]
-    ordered = sorted(group, key=_rank)
+    by_listing = sorted(group, key=lambda r: _rank(r, LISTING_RANK))
+    by_parcel = sorted(group, key=lambda r: _rank(r, PARCEL_RANK))
     values: dict[str, object] = {}
     provenance: dict[str, str] = {}
-    for record in ordered:
-        for field, value in record.model_dump(exclude=_IDENTITY, exclude_none=True).items():
-            if field not in values:
-                values[field] = value
+    dumps = {id(r): r.model_dump(exclude=_IDENTITY, exclude_none=True) for r in group}
+    for field in Property.model_fields:
+        if field in _IDENTITY:
+            continue
+        for record in by_parcel if field in PARCEL_FIELDS else by_listing:
+            if field in dumps[id(record)]:
+                values[field] = dumps[id(record)][field]
                 provenance[field] = record.provenance.get(field, record.sources[0])
+                break
     sources = sorted({s for record in group for s in record.sources})
     return Property.model_validate(
         {

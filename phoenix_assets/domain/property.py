@@ -76,9 +76,9 @@ _ADDRESS_ABBREVIATIONS = {
 }
 
 
-def normalize_address(street: str | None, postal_code: str | None) -> str | None:
+def normalize_address(street: object, postal_code: object) -> str | None:
     """A join key for addresses: upper case, abbreviations unified, punctuation dropped."""
-    if not street or not postal_code:
+    if not isinstance(street, str) or not isinstance(postal_code, str) or not postal_code:
         return None
     words = re.sub(r"[^A-Z0-9 ]", " ", street.upper()).split()
     if not words:
@@ -89,7 +89,8 @@ def normalize_address(street: str | None, postal_code: str | None) -> str | None
 class Property(BaseModel):
     """One residential property on one day, merged across sources."""
 
-    model_config = ConfigDict(extra="ignore", use_enum_values=False, validate_assignment=False)
+    # No infinities or NaN in any number: a price of `inf` is garbage, not a price.
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
     # Identity
     property_id: str = Field(description="Stable id: 'apn:<APN>' or 'addr:<normalized address>'.")
@@ -150,16 +151,6 @@ class Property(BaseModel):
     @field_validator("parcel_number", mode="before")
     @classmethod
     def _normalize_apn(cls, value: object) -> str | None:
-        return (
-            normalize_apn(value)
-            if isinstance(value, str)
-            else None
-            if value is None
-            else str(value)
-        )
-
-    @property
-    def price_per_square_foot(self) -> float | None:
-        if self.list_price and self.living_area:
-            return self.list_price / self.living_area
-        return None
+        if value is None or isinstance(value, str):
+            return normalize_apn(value)
+        raise ValueError(f"a parcel number must be text, not {type(value).__name__}")

@@ -91,7 +91,13 @@ def test_a_non_object_payload_is_an_adapter_error() -> None:
 def test_records_merge_on_apn_then_address_with_per_field_provenance() -> None:
     listing = property_from_reso(_payload(), source="mls", day=DAY)
     parcel = property_from_reso(
-        _payload(ParcelNumber="12345678A", ListPrice=None, YearBuilt=1958, ListingKey=None),
+        _payload(
+            ParcelNumber="12345678A",
+            ListPrice=None,
+            YearBuilt=1958,
+            ListingKey=None,
+            LivingArea=1912,
+        ),
         source="maricopa",
         day=DAY,
     )
@@ -109,4 +115,6 @@ def test_records_merge_on_apn_then_address_with_per_field_provenance() -> None:
     assert home.sources == ["demo", "maricopa", "mls"]
     assert home.list_price == 525000 and home.provenance["list_price"] == "mls"
     assert home.year_built == 1958 and home.provenance["year_built"] == "maricopa"
+    # A parcel fact both sources state: the Assessor's value wins.
+    assert home.living_area == 1912 and home.provenance["living_area"] == "maricopa"
     assert home.garage_spaces == 2 and home.provenance["garage_spaces"] == "demo"
