@@ -35,8 +35,9 @@ DEFAULT_ZIP_CODES: tuple[str, ...] = (
     "85085",  # North Phoenix / Norterra
 )
 
-# Sources the pipeline knows. `demo` works offline with no credentials.
-KNOWN_SOURCES: tuple[str, ...] = ("demo",)
+# Sources the pipeline knows. `demo` works offline with no credentials; `maricopa` (the
+# County Assessor's API) and `mls` (a RESO Web API feed) need their own settings.
+KNOWN_SOURCES: tuple[str, ...] = ("demo", "maricopa", "mls")
 DEFAULT_SOURCES: tuple[str, ...] = ("demo",)
 
 _ZIP_RE = re.compile(r"^\d{5}$")

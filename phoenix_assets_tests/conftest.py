@@ -23,14 +23,9 @@ from phoenix_assets.storage.embedded_mongo import (
 from phoenix_assets.storage.mongo_resource import MongoResource
 
 TEST_URI_VARIABLE = "PHOENIX_TEST_MONGODB_URI"
-# Variables the pipeline reads; cleared around each test so the developer's own
-# environment never leaks into a test.
-PIPELINE_VARIABLES = (
-    "MONGODB_URI",
-    "MONGODB_DATABASE",
-    "PHOENIX_ZIP_CODES",
-    "PHOENIX_SOURCES",
-)
+# The pipeline's variables; cleared around each test so the developer's own environment
+# never leaks into a test.
+PIPELINE_VARIABLE_PREFIXES = ("MONGODB_", "PHOENIX_", "MARICOPA_", "MLS_RESO_")
 
 
 @pytest.fixture(scope="session")
@@ -77,8 +72,9 @@ def pipeline_env(
     monkeypatch: pytest.MonkeyPatch, mongo_uri: str, database_name: str, tmp_path: Path
 ) -> dict[str, str]:
     """The environment of a pipeline run against the test server and this test's database."""
-    for name in PIPELINE_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith(PIPELINE_VARIABLE_PREFIXES) and name != TEST_URI_VARIABLE:
+            monkeypatch.delenv(name)
     env = {
         "MONGODB_URI": mongo_uri,
         "MONGODB_DATABASE": database_name,

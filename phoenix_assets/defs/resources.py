@@ -12,6 +12,9 @@ from phoenix_assets.settings import (
     PHOENIX_ZIP_CODES,
     PipelineSettings,
 )
+from phoenix_assets.sources.maricopa import MaricopaSettings
+from phoenix_assets.sources.mls import MlsSettings
+from phoenix_assets.sources.source_resources import MaricopaApiResource, MlsResoResource
 from phoenix_assets.storage.io_manager import MongoIOManager
 from phoenix_assets.storage.mongo_resource import MongoResource
 
@@ -26,6 +29,8 @@ def resources() -> dg.Definitions:
     # Parse everything now: a bad value fails the code location's load with a message
     # naming the variable, not a run hours later.
     settings = PipelineSettings.from_env()
+    MaricopaSettings.from_env(os.environ)
+    MlsSettings.from_env(os.environ)
     mongo = MongoResource(
         uri=dg.EnvVar(MONGODB_URI) if settings.mongodb_uri else None,
         database=_env_or(MONGODB_DATABASE, settings.mongodb_database),
@@ -38,5 +43,7 @@ def resources() -> dg.Definitions:
                 zip_codes=_env_or(PHOENIX_ZIP_CODES, ",".join(settings.zip_codes)),
                 sources=_env_or(PHOENIX_SOURCES, ",".join(settings.sources)),
             ),
+            "maricopa": MaricopaApiResource.from_environment(),
+            "mls": MlsResoResource.from_environment(),
         }
     )

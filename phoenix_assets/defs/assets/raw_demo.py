@@ -1,4 +1,4 @@
-"""Raw listings: each source's payloads kept verbatim, one document per listing per day."""
+"""Raw demo listings: the offline source's payloads verbatim, one document per listing per day."""
 
 import datetime as dt
 from typing import Any

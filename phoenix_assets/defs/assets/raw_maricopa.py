@@ -1,0 +1,67 @@
+"""Raw Maricopa County Assessor parcels: new and stale parcels' records, verbatim."""
+
+import asyncio
+import datetime as dt
+
+import dagster as dg
+
+from phoenix_assets.defs.assets.raw_network import (
+    RAW_NATURAL_KEY,
+    collection_day,
+    last_collected,
+    record_failures,
+    store_raw,
+)
+from phoenix_assets.partitions import daily_partitions
+from phoenix_assets.pipeline_config import PipelineConfig
+from phoenix_assets.sources.maricopa import collect_parcels
+from phoenix_assets.sources.source_resources import MaricopaApiResource
+from phoenix_assets.storage.mongo_resource import MongoResource
+
+SOURCE = "maricopa"
+ASSET = "raw_maricopa_parcels"
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    # A range of days is one collection, stored under its last day (see collection_day).
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="raw",
+    kinds={"python", "mongodb"},
+    pool="source_maricopa",
+    metadata={"natural_key": RAW_NATURAL_KEY},
+    tags={"source": SOURCE},
+)
+def raw_maricopa_parcels(
+    context: dg.AssetExecutionContext,
+    pipeline: PipelineConfig,
+    maricopa: MaricopaApiResource,
+    mongo: MongoResource,
+) -> dg.MaterializeResult:
+    """Parcel records from the Maricopa County Assessor API (source `maricopa`), verbatim.
+
+    A ZIP holds thousands of parcels, so a day refreshes only parcels that are new or
+    stale (`MARICOPA_STALE_AFTER_DAYS`), new first, then the stalest, within the day's
+    request budget (`MARICOPA_DAILY_REQUEST_BUDGET`). Each skip-or-fetch decision is
+    counted in the metadata. A failing ZIP is recorded in `collection_failures` and
+    retried next run; the run fails only if every ZIP failed.
+    """
+    db = mongo.get_database()
+    now = dt.datetime.now(dt.UTC)
+    if SOURCE not in pipeline.source_list:
+        context.log.info("source 'maricopa' is not in PHOENIX_SOURCES: nothing collected")
+        metadata = store_raw(context, db, asset=ASSET, source=SOURCE, result=None, collected_at=now)
+        return dg.MaterializeResult(metadata={**metadata, "enabled": False})
+    settings = maricopa.settings()
+    if not settings.configured:
+        context.log.info("source 'maricopa' skipped: set MARICOPA_API_TOKEN to collect from it")
+        metadata = store_raw(context, db, asset=ASSET, source=SOURCE, result=None, collected_at=now)
+        return dg.MaterializeResult(metadata={**metadata, "enabled": True, "configured": False})
+
+    zip_codes = pipeline.zip_code_list
+    day = collection_day(context.partition_keys)
+    known = last_collected(db, ASSET, before=day)
+    result = asyncio.run(collect_parcels(settings, zip_codes, known, now=now))
+    record_failures(db, result, zip_codes, context.partition_keys)
+    metadata = store_raw(context, db, asset=ASSET, source=SOURCE, result=result, collected_at=now)
+    return dg.MaterializeResult(metadata={**metadata, "enabled": True, "configured": True})

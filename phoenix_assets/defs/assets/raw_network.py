@@ -1,0 +1,137 @@
+"""What every network source's raw asset does with a collection run.
+
+The raw documents are stored through the partition store directly (not returned to
+the IO manager) because a source may act only after its data is safely stored: the
+MLS watermark advances after, never before, the listings it covers are in MongoDB.
+"""
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import dagster as dg
+from pymongo.database import Database
+
+from phoenix_assets.sources.collection import CollectionResult
+from phoenix_assets.sources.envelope import raw_document
+from phoenix_assets.storage.collection_failures import replace_collection_failures
+from phoenix_assets.storage.documents import Document, to_documents
+from phoenix_assets.storage.partition_store import (
+    assign_ids,
+    replace_partitions,
+    write_metadata,
+)
+
+RAW_NATURAL_KEY = ["source", "source_id"]
+
+
+def collection_day(partition_keys: Sequence[str]) -> str:
+    """The partition a network collection is stored under: the last day of the run.
+
+    A source answers with its state now; a run over a range of days (a single-run
+    backfill) stores what it collected under the range's last day, and the earlier days
+    stay empty: their state can no longer be asked for.
+    """
+    return partition_keys[-1]
+
+
+def store_raw(
+    context: dg.AssetExecutionContext,
+    db: Database[Document],
+    *,
+    asset: str,
+    source: str,
+    result: CollectionResult | None,
+    collected_at: dt.datetime,
+) -> dict[str, Any]:
+    """Store the collection's records as the run's raw partitions; return the metadata.
+
+    ``result`` None means the source did not run (disabled or not configured): the
+    partitions are stored empty, so downstream assets see "nothing collected", not
+    "never ran".
+    """
+    partitions = list(context.partition_keys)
+    day = collection_day(partitions)
+    records = result.records if result else []
+    documents = to_documents(
+        [
+            raw_document(
+                source=source,
+                source_id=record.source_id,
+                zip_code=record.zip_code,
+                payload=record.payload,
+                collected_at=collected_at,
+                partition_key=day,
+            )
+            for record in records
+        ]
+    )
+    assign_ids(
+        documents,
+        partitions=partitions,
+        natural_key=RAW_NATURAL_KEY,
+        partition_field="partition_key",
+        asset=asset,
+    )
+    replaced = replace_partitions(db, asset, partitions, documents, run_id=context.run.run_id)
+    metadata = write_metadata(db.name, asset, partitions, documents, replaced)
+    if result is not None:
+        metadata.update(
+            {
+                "requests": result.stats.requests,
+                "retries": result.stats.retries,
+                "failures_by_kind": dg.MetadataValue.json(result.stats.failures_by_kind),
+                "zip_codes_failed": dg.MetadataValue.json(result.zip_codes_failed),
+                "failure_reasons": dg.MetadataValue.json(
+                    {failure.zip_code: failure.reason for failure in result.failures}
+                ),
+                "records_per_zip": dg.MetadataValue.json(
+                    dict(sorted(Counter(r.zip_code for r in records).items()))
+                ),
+                **{f"count_{name}": value for name, value in sorted(result.counts.items())},
+            }
+        )
+    return metadata
+
+
+def record_failures(
+    db: Database[Document],
+    result: CollectionResult,
+    zip_codes: Sequence[str],
+    partition_keys: Sequence[str],
+) -> None:
+    """Record the run's failed ZIPs; fail the run, storing nothing, if every ZIP failed.
+
+    A run that lost some ZIPs stores the others and goes on; the failed ones are in
+    ``collection_failures`` and are retried by the next run.
+    """
+    replace_collection_failures(db, result.source, collection_day(partition_keys), result.failures)
+    failed = set(result.zip_codes_failed)
+    if zip_codes and failed >= set(zip_codes):
+        reasons = "; ".join(sorted({f.reason for f in result.failures}))[:2000]
+        raise dg.Failure(
+            description=f"{result.source}: every ZIP code failed: {reasons}",
+            metadata={"zip_codes_failed": dg.MetadataValue.json(sorted(failed))},
+        )
+
+
+def last_collected(db: Database[Document], asset: str, before: str) -> dict[str, dt.datetime]:
+    """When each record of ``asset`` was last collected, in partitions before ``before``.
+
+    Derived from the stored raw documents themselves, so it can never claim a record
+    that was not stored, and a re-run of a day decides exactly as the first run did.
+    """
+    latest: dict[str, dt.datetime] = {}
+    cursor = db[asset].find(
+        {"partition_key": {"$lt": before}}, {"source_id": 1, "collected_at": 1, "_id": 0}
+    )
+    for document in cursor:
+        collected = document.get("collected_at")
+        source_id = document.get("source_id")
+        if isinstance(collected, dt.datetime) and source_id:
+            if collected.tzinfo is None:
+                collected = collected.replace(tzinfo=dt.UTC)
+            if source_id not in latest or collected > latest[source_id]:
+                latest[source_id] = collected
+    return latest
