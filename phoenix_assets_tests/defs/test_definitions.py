@@ -13,6 +13,9 @@ from phoenix_assets.settings import ConfigError
 EXPECTED_ASSETS = {
     "raw_demo_listings",
     "property_snapshots",
+    "property_events",
+    "raw_maricopa_parcels",
+    "raw_mls_listings",
     "daily_market_summary",
     "weekly_market_trends",
 }

@@ -242,3 +242,26 @@ def test_an_invalid_record_is_quarantined_with_its_reason_and_nothing_is_lost(
     assert db["property_snapshots"].count_documents({"partition_key": day}) == raw_count - 1
     (materialization,) = result.asset_materializations_for_node("property_snapshots")
     assert materialization.metadata["quarantined"].value == 1
+
+
+def test_events_agree_with_the_summary_and_need_a_previous_day(
+    two_days_and_their_week: dict[str, Any], db: Database[dict]
+) -> None:
+    day = DAYS[1]
+    events = list(db["property_events"].find({"partition_key": day}))
+    by_type: dict[str, int] = {}
+    for event in events:
+        by_type[event["event_type"]] = by_type.get(event["event_type"], 0) + 1
+        assert event["_id"] == f"{event['property_id']}:{event['event_type']}:{day}"
+    metro = db["daily_market_summary"].find_one({"partition_key": day, "area": "metro"})
+    assert metro is not None
+    # Two ways to the same facts: stamped dates in one snapshot, and the difference of two.
+    assert by_type.get("new_listing", 0) == metro["new_listings"] > 0
+    assert by_type.get("price_cut", 0) == metro["price_cuts"] > 0
+    assert by_type.get("status_change", 0) > 0
+    # The first day has no snapshot before it: no events rather than all-new listings.
+    assert db["property_events"].count_documents({"partition_key": DAYS[0]}) == 0
+    (materialization,) = two_days_and_their_week["results"][
+        DAYS[0]
+    ].asset_materializations_for_node("property_events")
+    assert materialization.metadata["days_without_previous_snapshot"].value == [DAYS[0]]

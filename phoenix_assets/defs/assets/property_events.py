@@ -1,0 +1,65 @@
+"""Property events: new listings, price changes, status changes, delistings, per day."""
+
+import datetime as dt
+
+import dagster as dg
+import pandas as pd
+
+from phoenix_assets.domain.events import EVENT_COLUMNS, EVENT_TYPES, derive_events
+from phoenix_assets.partitions import daily_partitions
+from phoenix_assets.storage.partition_store import COLUMNS, NATURAL_KEY
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="properties",
+    kinds={"pandas", "mongodb"},
+    metadata={NATURAL_KEY: ["property_id", "event_type"]},
+    ins={
+        # The day and the day before: events are the difference between them.
+        "property_snapshots": dg.AssetIn(
+            partition_mapping=dg.TimeWindowPartitionMapping(
+                start_offset=-1, allow_nonexistent_upstream_partitions=True
+            ),
+            metadata={COLUMNS: list(EVENT_COLUMNS)},
+        )
+    },
+)
+def property_events(
+    context: dg.AssetExecutionContext, property_snapshots: pd.DataFrame
+) -> pd.DataFrame:
+    """What changed since the day before: `new_listing`, `price_cut`, `price_rise`,
+    `status_change` (active -> pending -> closed), `back_on_market`, `delisting`.
+
+    Derived from two consecutive snapshots. A day whose previous snapshot is missing
+    gets no events (every listing would look new) and says so in its metadata.
+    """
+    by_day = (
+        {key: frame for key, frame in property_snapshots.groupby("partition_key")}
+        if len(property_snapshots)
+        else {}
+    )
+    rows = []
+    without_previous = []
+    for partition_key in context.partition_keys:
+        previous_key = (dt.date.fromisoformat(partition_key) - dt.timedelta(days=1)).isoformat()
+        if previous_key not in by_day or partition_key not in by_day:
+            without_previous.append(partition_key)
+            continue
+        rows.extend(derive_events(by_day[previous_key], by_day[partition_key], partition_key))
+    if without_previous:
+        context.log.warning(f"no events for {without_previous}: a snapshot is missing")
+    events = pd.DataFrame.from_records(
+        rows, columns=None if rows else ["property_id", "event_type"]
+    )
+    counts = events["event_type"].value_counts().to_dict() if len(events) else {}
+    context.add_output_metadata(
+        {
+            "events_by_type": dg.MetadataValue.json(
+                {k: int(counts.get(k, 0)) for k in EVENT_TYPES}
+            ),
+            "days_without_previous_snapshot": dg.MetadataValue.json(without_previous),
+        }
+    )
+    return events

@@ -1,0 +1,134 @@
+"""Property events: what changed in the market between two consecutive days' snapshots."""
+
+from typing import Any
+
+import pandas as pd
+
+from phoenix_assets.domain.property import StandardStatus
+
+# Statuses in which a listing is still on the market (for sale or under contract).
+ON_MARKET = frozenset(
+    {
+        StandardStatus.ACTIVE.value,
+        StandardStatus.COMING_SOON.value,
+        StandardStatus.ACTIVE_UNDER_CONTRACT.value,
+        StandardStatus.PENDING.value,
+    }
+)
+UNDER_CONTRACT = frozenset(
+    {StandardStatus.ACTIVE_UNDER_CONTRACT.value, StandardStatus.PENDING.value}
+)
+# A listing taken off the market without a sale.
+TAKEN_OFF = frozenset(
+    {
+        StandardStatus.WITHDRAWN.value,
+        StandardStatus.EXPIRED.value,
+        StandardStatus.CANCELED.value,
+        StandardStatus.DELETE.value,
+    }
+)
+EVENT_TYPES = (
+    "new_listing",
+    "price_cut",
+    "price_rise",
+    "status_change",
+    "back_on_market",
+    "delisting",
+)
+EVENT_COLUMNS = (
+    "property_id",
+    "listing_key",
+    "standard_status",
+    "list_price",
+    "postal_code",
+    "unparsed_address",
+)
+
+
+def _listed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The snapshot's properties that carry a listing, indexed by property id."""
+    frame = frame.reindex(columns=list(EVENT_COLUMNS))
+    return frame[frame["standard_status"].notna()].set_index("property_id")
+
+
+def _value(value: Any) -> Any:
+    return None if pd.isna(value) else value
+
+
+def derive_events(previous: pd.DataFrame, current: pd.DataFrame, day: str) -> list[dict[str, Any]]:
+    """The events of ``day``: one record per property and event type.
+
+    - ``new_listing``: on the market today, not listed yesterday (or under another listing);
+    - ``price_cut`` / ``price_rise``: the list price went down / up;
+    - ``back_on_market``: under contract yesterday, active again today;
+    - ``delisting``: taken off the market without a sale (withdrawn, expired, canceled),
+      or gone from every feed while still on the market;
+    - ``status_change``: any other change of status (active -> pending -> closed).
+    """
+    before, after = _listed(previous), _listed(current)
+    events: list[dict[str, Any]] = []
+
+    def event(property_id: str, kind: str, row: pd.Series, **details: Any) -> None:
+        events.append(
+            {
+                "partition_key": day,
+                "property_id": property_id,
+                "event_type": kind,
+                "listing_key": _value(row["listing_key"]),
+                "postal_code": _value(row["postal_code"]),
+                "unparsed_address": _value(row["unparsed_address"]),
+                **details,
+            }
+        )
+
+    for key, now in after.iterrows():
+        property_id = str(key)
+        status = now["standard_status"]
+        if (
+            property_id not in before.index
+            or before.at[property_id, "listing_key"] != now["listing_key"]
+        ):
+            if status in ON_MARKET:
+                event(
+                    property_id,
+                    "new_listing",
+                    now,
+                    status=status,
+                    list_price=_value(now["list_price"]),
+                )
+            continue
+        then = before.loc[property_id]
+        old_price, new_price = _value(then["list_price"]), _value(now["list_price"])
+        if old_price and new_price and old_price != new_price:
+            event(
+                property_id,
+                "price_cut" if new_price < old_price else "price_rise",
+                now,
+                old_value=old_price,
+                new_value=new_price,
+                change=new_price - old_price,
+                change_pct=(new_price - old_price) / old_price * 100,
+            )
+        old_status = then["standard_status"]
+        if old_status == status:
+            continue
+        if old_status in UNDER_CONTRACT and status == StandardStatus.ACTIVE.value:
+            kind = "back_on_market"
+        elif status in TAKEN_OFF and old_status in ON_MARKET:
+            kind = "delisting"
+        else:
+            kind = "status_change"
+        event(property_id, kind, now, old_value=old_status, new_value=status)
+
+    for key, then in before.iterrows():
+        property_id = str(key)
+        if property_id not in after.index and then["standard_status"] in ON_MARKET:
+            event(
+                property_id,
+                "delisting",
+                then,
+                old_value=then["standard_status"],
+                new_value=None,
+                reason="gone from every feed",
+            )
+    return events
