@@ -4,12 +4,14 @@ import os
 
 import dagster as dg
 
+from phoenix_assets.domain.snapshots import ASSESSOR_WINDOW_DAYS
 from phoenix_assets.pipeline_config import PipelineConfig
 from phoenix_assets.settings import (
     MONGODB_DATABASE,
     MONGODB_URI,
     PHOENIX_SOURCES,
     PHOENIX_ZIP_CODES,
+    ConfigError,
     PipelineSettings,
 )
 from phoenix_assets.sources.maricopa import MaricopaSettings
@@ -29,7 +31,12 @@ def resources() -> dg.Definitions:
     # Parse everything now: a bad value fails the code location's load with a message
     # naming the variable, not a run hours later.
     settings = PipelineSettings.from_env()
-    MaricopaSettings.from_env(os.environ)
+    maricopa = MaricopaSettings.from_env(os.environ)
+    if maricopa.stale_after_days >= ASSESSOR_WINDOW_DAYS:
+        raise ConfigError(
+            f"MARICOPA_STALE_AFTER_DAYS: {maricopa.stale_after_days} must be below "
+            f"{ASSESSOR_WINDOW_DAYS}, the window in which snapshots look for a parcel's record"
+        )
     MlsSettings.from_env(os.environ)
     mongo = MongoResource(
         uri=dg.EnvVar(MONGODB_URI) if settings.mongodb_uri else None,

@@ -12,6 +12,7 @@ import dagster as dg
 from phoenix_assets.storage.documents import from_documents, to_documents
 from phoenix_assets.storage.mongo_resource import MongoResource
 from phoenix_assets.storage.partition_store import (
+    ALLOW_MISSING,
     COLUMNS,
     MANIFEST_COLLECTION,
     NATURAL_KEY,
@@ -81,6 +82,9 @@ class MongoIOManager(dg.ConfigurableIOManager):
         keys = list(context.asset_partition_keys)
         written = written_partitions(db, name, keys)
         missing = [key for key in keys if key not in written]
+        if len(keys) == 1 and missing and (context.definition_metadata or {}).get(ALLOW_MISSING):
+            context.log.warning(f"{asset} partition {keys[0]} has never been materialized")
+            return from_documents([], typing_type)
         if len(keys) == 1 and missing:
             raise MissingPartitionError(
                 f"{asset} partition {keys[0]} has never been materialized (or its last write did "

@@ -2,19 +2,91 @@
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import dagster as dg
+from pymongo.database import Database
 
 from phoenix_assets.domain.adapters import AdapterError, property_from_reso
-from phoenix_assets.domain.merge import merge_properties
+from phoenix_assets.domain.maricopa_adapter import property_from_maricopa
 from phoenix_assets.domain.property import Property
+from phoenix_assets.domain.snapshots import ASSESSOR_WINDOW_DAYS, build_snapshot
 from phoenix_assets.partitions import daily_partitions
+from phoenix_assets.storage.documents import Document
 from phoenix_assets.storage.mongo_resource import MongoResource
-from phoenix_assets.storage.partition_store import NATURAL_KEY, PARTITION_FIELD
+from phoenix_assets.storage.partition_store import ALLOW_MISSING, NATURAL_KEY, PARTITION_FIELD
 from phoenix_assets.storage.quarantine import quarantine_entry, replace_quarantine
 
 ASSET_NAME = "property_snapshots"
+ASSESSOR_ASSET = "raw_maricopa_parcels"
+
+Adapter = Callable[[dict[str, Any], dt.date], Property]
+ADAPTERS: dict[str, Adapter] = {
+    "demo": lambda payload, day: property_from_reso(payload, source="demo", day=day),
+    "mls": lambda payload, day: property_from_reso(payload, source="mls", day=day),
+    "maricopa": lambda payload, day: property_from_maricopa(payload, day=day),
+}
+
+
+class _Adapting:
+    """Adapts raw documents, collecting the ones that fail for the quarantine."""
+
+    def __init__(self) -> None:
+        self._quarantined: dict[str, Document] = {}
+        self.adapted: Counter[str] = Counter()
+
+    @property
+    def quarantined(self) -> list[Document]:
+        return list(self._quarantined.values())
+
+    def __call__(self, raws: Iterable[dict[str, Any]], day: dt.date) -> list[Property]:
+        records = []
+        for raw in raws:
+            try:
+                records.append(ADAPTERS[raw["source"]](raw["payload"], day))
+                self.adapted[raw["source"]] += 1
+            except AdapterError as exc:
+                entry = quarantine_entry(
+                    asset=ASSET_NAME,
+                    partition_key=raw["partition_key"],
+                    source=raw["source"],
+                    source_id=raw["source_id"],
+                    reason=str(exc),
+                    payload=raw["payload"],
+                )
+                self._quarantined[entry["_id"]] = entry
+        return records
+
+
+def _by_day(raws: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for raw in raws:
+        grouped[raw["partition_key"]].append(raw)
+    return grouped
+
+
+def _latest_parcels(db: Database[Document], apns: set[str], day: dt.date) -> dict[str, Property]:
+    """By APN, the latest Assessor record of these parcels within the window before ``day``.
+
+    A record that does not adapt was quarantined on its own day; it is skipped here.
+    """
+    if not apns:
+        return {}
+    start = (day - dt.timedelta(days=ASSESSOR_WINDOW_DAYS)).isoformat()
+    latest: dict[str, dict[str, Any]] = {}
+    cursor = db[ASSESSOR_ASSET].find(
+        {
+            "partition_key": {"$gte": start, "$lt": day.isoformat()},
+            "source_id": {"$in": sorted(apns)},
+        }
+    )
+    for raw in cursor:
+        kept = latest.get(raw["source_id"])
+        if kept is None or raw["partition_key"] > kept["partition_key"]:
+            latest[raw["source_id"]] = raw
+    adapted = _Adapting()(latest.values(), day)
+    return {p.parcel_number: p for p in adapted if p.parcel_number}
 
 
 @dg.asset(
@@ -23,56 +95,92 @@ ASSET_NAME = "property_snapshots"
     group_name="properties",
     kinds={"python", "mongodb"},
     metadata={NATURAL_KEY: ["property_id"], PARTITION_FIELD: "snapshot_date"},
+    ins={
+        # Yesterday's snapshot: an incremental source's listings carry forward from it.
+        "previous_snapshots": dg.AssetIn(
+            key=ASSET_NAME,
+            partition_mapping=dg.TimeWindowPartitionMapping(
+                start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
+            ),
+            metadata={ALLOW_MISSING: True},
+        ),
+    },
+    deps=[
+        # The Assessor's recent records, read for the listed parcels only (one query a day).
+        dg.AssetDep(
+            ASSESSOR_ASSET,
+            partition_mapping=dg.TimeWindowPartitionMapping(
+                start_offset=-ASSESSOR_WINDOW_DAYS, allow_nonexistent_upstream_partitions=True
+            ),
+        )
+    ],
 )
 def property_snapshots(
     context: dg.AssetExecutionContext,
     mongo: MongoResource,
+    previous_snapshots: list[Property],
     raw_demo_listings: list[dict[str, Any]],
+    raw_mls_listings: list[dict[str, Any]],
 ) -> list[Property]:
     """The state of every property seen that day, adapted to `Property` and merged across sources.
 
-    Records join on parcel number (APN) first, normalized address second; each field keeps
-    the source that said it (`provenance`). Records that fail validation go to the
-    `quarantine` collection with the reason and the raw payload, never silently dropped.
+    Demo listings are the day's whole feed; MLS listings are yesterday's carried forward
+    with the day's changes applied (an ended listing leaves a week after it ended);
+    listed properties take the Assessor's facts from their parcel's latest record of
+    the last 60 days, and parcels fetched that day are included. Records join on parcel
+    number (APN) first, normalized address second; each field keeps the source that said
+    it (`provenance`). Records that fail validation go to the `quarantine` collection with
+    the reason and the raw payload, never silently dropped.
     """
-    by_day: dict[str, list[Property]] = defaultdict(list)
-    quarantined: list[dict[str, Any]] = []
-    for raw in raw_demo_listings:
-        partition_key = raw["partition_key"]
-        try:
-            record = property_from_reso(
-                raw["payload"],
-                source=raw["source"],
-                day=dt.date.fromisoformat(partition_key),
-            )
-        except AdapterError as exc:
-            quarantined.append(
-                quarantine_entry(
-                    asset=ASSET_NAME,
-                    partition_key=partition_key,
-                    source=raw["source"],
-                    source_id=raw["source_id"],
-                    reason=str(exc),
-                    payload=raw["payload"],
-                )
-            )
-            continue
-        by_day[partition_key].append(record)
+    db = mongo.get_database()
+    adapt = _Adapting()
+    demo_by_day, mls_by_day = _by_day(raw_demo_listings), _by_day(raw_mls_listings)
+    first_day = dt.date.fromisoformat(context.partition_keys[0])
+    previous_key = (first_day - dt.timedelta(days=1)).isoformat()
+    previous = [p for p in previous_snapshots if p.snapshot_date.isoformat() == previous_key]
+    if not previous:
+        context.log.warning(
+            f"no snapshot for {previous_key}: incremental sources start from this day's data"
+        )
+    snapshots: list[Property] = []
+    for partition_key in context.partition_keys:
+        day = dt.date.fromisoformat(partition_key)
+        listings_today = adapt(demo_by_day[partition_key], day)
+        mls_today = adapt(mls_by_day[partition_key], day)
+        parcels_today = adapt(db[ASSESSOR_ASSET].find({"partition_key": partition_key}), day)
+        listed_apns = {
+            p.parcel_number
+            for p in [*listings_today, *mls_today, *previous]
+            if p.parcel_number and p.standard_status is not None
+        }
+        snapshot = build_snapshot(
+            day,
+            previous=previous,
+            full_state=listings_today,
+            incremental={"mls": mls_today},
+            parcels_today=parcels_today,
+            latest_parcels=_latest_parcels(db, listed_apns, day),
+        )
+        snapshots.extend(snapshot)
+        previous = snapshot  # a range is built day after day, each from the one before
 
-    replace_quarantine(mongo.get_database(), ASSET_NAME, context.partition_keys, quarantined)
-    snapshots = [p for key in context.partition_keys for p in merge_properties(by_day[key])]
-    if quarantined:
-        context.log.warning(f"{len(quarantined)} records quarantined (collection 'quarantine')")
+    replace_quarantine(db, ASSET_NAME, context.partition_keys, adapt.quarantined)
+    if adapt.quarantined:
+        context.log.warning(
+            f"{len(adapt.quarantined)} records quarantined (collection 'quarantine')"
+        )
     context.add_output_metadata(
         {
             "properties": len(snapshots),
-            "quarantined": len(quarantined),
+            "quarantined": len(adapt.quarantined),
             "quarantine_reasons": dg.MetadataValue.json(
-                dict(Counter(q["reason"] for q in quarantined).most_common(5))
+                dict(Counter(q["reason"] for q in adapt.quarantined).most_common(5))
             ),
-            "by_source": dg.MetadataValue.json(
+            "adapted_by_source": dg.MetadataValue.json(dict(adapt.adapted)),
+            "properties_by_source": dg.MetadataValue.json(
                 dict(Counter(s for p in snapshots for s in p.sources))
             ),
+            "previous_snapshot_found": bool(previous_snapshots),
         }
     )
     return snapshots
