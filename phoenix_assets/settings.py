@@ -8,10 +8,12 @@ later.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 MONGODB_URI = "MONGODB_URI"
 MONGODB_DATABASE = "MONGODB_DATABASE"
@@ -53,6 +55,38 @@ class ConfigError(ValueError):
 
 def _split_list(raw: str) -> list[str]:
     return [item.strip() for item in raw.replace(";", ",").split(",") if item.strip()]
+
+
+def parse_number_setting(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    *,
+    integer: bool,
+    minimum: float,
+    maximum: float | None = None,
+    exclusive_minimum: bool = False,
+) -> Any:
+    """A numeric setting: ``default`` when unset, else a number within bounds, or a
+    ``ConfigError`` naming the variable."""
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    text = raw.strip()
+    kind = "a whole number" if integer else "a number"
+    try:
+        value: float = int(text) if integer else float(text)
+    except ValueError:
+        raise ConfigError(f"{name}: {text!r} is not {kind}") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{name}: {text!r} is not a finite number")
+    too_small = value <= minimum if exclusive_minimum else value < minimum
+    if too_small or (maximum is not None and value > maximum):
+        bound = f"> {minimum:g}" if exclusive_minimum else f">= {minimum:g}"
+        if maximum is not None:
+            bound += f" and <= {maximum:g}"
+        raise ConfigError(f"{name}: {text} is out of range (expected {bound})")
+    return value
 
 
 def parse_zip_codes(raw: str | None) -> tuple[str, ...]:

@@ -50,6 +50,20 @@ class HttpPolicy:
     timeout_seconds: float = 30.0
     total_budget_seconds: float = 1800.0
 
+    @classmethod
+    def of(cls, settings: Any) -> HttpPolicy:
+        """The policy a source's settings describe (their ``time_budget_seconds`` is the total)."""
+        return cls(
+            requests_per_second=settings.requests_per_second,
+            max_concurrency=settings.max_concurrency,
+            max_attempts=settings.max_attempts,
+            backoff_initial_seconds=settings.backoff_initial_seconds,
+            backoff_max_seconds=settings.backoff_max_seconds,
+            max_retry_after_seconds=settings.max_retry_after_seconds,
+            timeout_seconds=settings.timeout_seconds,
+            total_budget_seconds=settings.time_budget_seconds,
+        )
+
 
 class SourceError(Exception):
     """A request to a source failed; the message is already redacted."""

@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -40,7 +39,7 @@ import httpx
 
 from phoenix_assets.domain.maricopa_adapter import hit_zip_code
 from phoenix_assets.domain.property import normalize_apn
-from phoenix_assets.settings import ConfigError
+from phoenix_assets.settings import ConfigError, parse_number_setting
 from phoenix_assets.sources.collection import CollectedRecord, CollectionResult, ZipFailure
 from phoenix_assets.sources.http import (
     AuthenticationError,
@@ -129,36 +128,6 @@ _COMPACT_APN = re.compile(r"^[A-Z0-9]{1,20}$")
 # --------------------------------------------------------------------------- settings
 
 
-def _parse_number(
-    env: Mapping[str, str],
-    name: str,
-    default: float,
-    *,
-    integer: bool,
-    minimum: float,
-    maximum: float | None = None,
-    exclusive_minimum: bool = False,
-) -> Any:
-    raw = env.get(name)
-    if raw is None or not raw.strip():
-        return default
-    text = raw.strip()
-    kind = "a whole number" if integer else "a number"
-    try:
-        value: float = int(text) if integer else float(text)
-    except ValueError:
-        raise ConfigError(f"{name}: {text!r} is not {kind}") from None
-    if not math.isfinite(value):
-        raise ConfigError(f"{name}: {text!r} is not a finite number")
-    too_small = value <= minimum if exclusive_minimum else value < minimum
-    if too_small or (maximum is not None and value > maximum):
-        bound = f"> {minimum:g}" if exclusive_minimum else f">= {minimum:g}"
-        if maximum is not None:
-            bound += f" and <= {maximum:g}"
-        raise ConfigError(f"{name}: {text} is out of range (expected {bound})")
-    return value
-
-
 def _parse_base_url(raw: str | None) -> str:
     if raw is None or not raw.strip():
         return DEFAULT_BASE_URL
@@ -213,7 +182,7 @@ class MaricopaSettings:
             base_url=_parse_base_url(env.get(MARICOPA_API_BASE_URL)),
             token=_parse_token(env.get(MARICOPA_API_TOKEN)),
             requests_per_second=float(
-                _parse_number(
+                parse_number_setting(
                     env,
                     MARICOPA_REQUESTS_PER_SECOND,
                     1.0,
@@ -223,17 +192,17 @@ class MaricopaSettings:
                     exclusive_minimum=True,
                 )
             ),
-            max_concurrency=_parse_number(
+            max_concurrency=parse_number_setting(
                 env, MARICOPA_MAX_CONCURRENCY, 2, integer=True, minimum=1, maximum=32
             ),
-            daily_request_budget=_parse_number(
+            daily_request_budget=parse_number_setting(
                 env, MARICOPA_DAILY_REQUEST_BUDGET, 2000, integer=True, minimum=1
             ),
-            stale_after_days=_parse_number(
+            stale_after_days=parse_number_setting(
                 env, MARICOPA_STALE_AFTER_DAYS, 30, integer=True, minimum=1, maximum=365
             ),
             time_budget_seconds=float(
-                _parse_number(
+                parse_number_setting(
                     env,
                     MARICOPA_TIME_BUDGET_SECONDS,
                     3000.0,
@@ -242,7 +211,7 @@ class MaricopaSettings:
                     exclusive_minimum=True,
                 )
             ),
-            max_search_pages=_parse_number(
+            max_search_pages=parse_number_setting(
                 env, MARICOPA_MAX_SEARCH_PAGES, 200, integer=True, minimum=1
             ),
         )
@@ -253,16 +222,7 @@ class MaricopaSettings:
         return bool(self.token)
 
     def policy(self) -> HttpPolicy:
-        return HttpPolicy(
-            requests_per_second=self.requests_per_second,
-            max_concurrency=self.max_concurrency,
-            max_attempts=self.max_attempts,
-            backoff_initial_seconds=self.backoff_initial_seconds,
-            backoff_max_seconds=self.backoff_max_seconds,
-            max_retry_after_seconds=self.max_retry_after_seconds,
-            timeout_seconds=self.timeout_seconds,
-            total_budget_seconds=self.time_budget_seconds,
-        )
+        return HttpPolicy.of(self)
 
 
 def is_auth_failure(response: httpx.Response) -> bool:

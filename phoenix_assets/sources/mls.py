@@ -62,7 +62,7 @@ from urllib.parse import quote
 import httpx
 
 from phoenix_assets.domain.adapters import RESO_FIELDS
-from phoenix_assets.settings import ConfigError
+from phoenix_assets.settings import ConfigError, parse_number_setting
 from phoenix_assets.sources.collection import CollectedRecord, CollectionResult, ZipFailure
 from phoenix_assets.sources.envelope import payload_sha256
 from phoenix_assets.sources.http import (
@@ -161,16 +161,9 @@ def _number(
     maximum: float,
     integer: bool,
 ) -> float:
-    raw = _text(environ, name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw) if integer else float(raw)
-    except ValueError:
-        kind = "an integer" if integer else "a number"
-        raise ConfigError(f"{name}: {raw!r} is not {kind}") from None
-    if not minimum <= value <= maximum:  # also rejects NaN
-        raise ConfigError(f"{name}: {raw} is out of range ({minimum:g} to {maximum:g})")
+    value: float = parse_number_setting(
+        environ, name, default, integer=integer, minimum=minimum, maximum=maximum
+    )
     return value
 
 
@@ -319,16 +312,7 @@ class MlsSettings:
             raise ConfigError(f"{', '.join(missing)}: not set; the MLS source needs them")
 
     def policy(self) -> HttpPolicy:
-        return HttpPolicy(
-            requests_per_second=self.requests_per_second,
-            max_concurrency=self.max_concurrency,
-            max_attempts=self.max_attempts,
-            backoff_initial_seconds=self.backoff_initial_seconds,
-            backoff_max_seconds=self.backoff_max_seconds,
-            max_retry_after_seconds=self.max_retry_after_seconds,
-            timeout_seconds=self.timeout_seconds,
-            total_budget_seconds=self.time_budget_seconds,
-        )
+        return HttpPolicy.of(self)
 
 
 # --- timestamps ----------------------------------------------------------------------------
