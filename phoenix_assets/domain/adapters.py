@@ -92,6 +92,11 @@ def property_from_reso(payload: dict[str, Any], *, source: str, day: dt.date) ->
     values["provenance"] = {field: source for field in values if field in RESO_FIELDS.values()}
     if values.get("parcel_number"):
         values["provenance"]["parcel_number"] = source
+    return validate_property(values, source)
+
+
+def validate_property(values: dict[str, Any], source: str) -> Property:
+    """``Property`` from adapted values, or an ``AdapterError`` listing what is invalid."""
     try:
         return Property.model_validate(values)
     except ValidationError as exc:

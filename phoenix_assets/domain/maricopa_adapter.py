@@ -24,9 +24,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
-from phoenix_assets.domain.adapters import AdapterError, property_id_for
+from phoenix_assets.domain.adapters import AdapterError, property_id_for, validate_property
 from phoenix_assets.domain.property import Property, normalize_apn
 
 MARICOPA_SOURCE = "maricopa"
@@ -421,10 +419,4 @@ def property_from_maricopa(payload: dict[str, Any], *, day: dt.date) -> Property
         first_seen=day,
         last_seen=day,
     )
-    try:
-        return Property.model_validate(values)
-    except ValidationError as exc:
-        reasons = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise AdapterError(f"invalid maricopa record: {reasons}") from None
+    return validate_property(values, MARICOPA_SOURCE)

@@ -10,6 +10,7 @@ from phoenix_assets.defs.assets.raw_network import (
     collection_day,
     last_collected,
     record_failures,
+    skip_unless_ready,
     store_raw,
 )
 from phoenix_assets.partitions import daily_partitions
@@ -48,15 +49,19 @@ def raw_maricopa_parcels(
     """
     db = mongo.get_database()
     now = dt.datetime.now(dt.UTC)
-    if SOURCE not in pipeline.source_list:
-        context.log.info("source 'maricopa' is not in PHOENIX_SOURCES: nothing collected")
-        metadata = store_raw(context, db, asset=ASSET, source=SOURCE, result=None, collected_at=now)
-        return dg.MaterializeResult(metadata={**metadata, "enabled": False})
     settings = maricopa.settings()
-    if not settings.configured:
-        context.log.info("source 'maricopa' skipped: set MARICOPA_API_TOKEN to collect from it")
-        metadata = store_raw(context, db, asset=ASSET, source=SOURCE, result=None, collected_at=now)
-        return dg.MaterializeResult(metadata={**metadata, "enabled": True, "configured": False})
+    skipped = skip_unless_ready(
+        context,
+        db,
+        asset=ASSET,
+        source=SOURCE,
+        enabled=SOURCE in pipeline.source_list,
+        configured=settings.configured,
+        what_to_set="set MARICOPA_API_TOKEN to collect from it",
+        collected_at=now,
+    )
+    if skipped:
+        return skipped
 
     zip_codes = pipeline.zip_code_list
     day = collection_day(context.partition_keys)

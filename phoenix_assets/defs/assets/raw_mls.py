@@ -9,6 +9,7 @@ from phoenix_assets.defs.assets.raw_network import (
     RAW_NATURAL_KEY,
     collection_day,
     record_failures,
+    skip_unless_ready,
     store_raw,
 )
 from phoenix_assets.partitions import daily_partitions
@@ -49,18 +50,20 @@ def raw_mls_listings(
     """
     db = mongo.get_database()
     now = dt.datetime.now(dt.UTC)
-    if SOURCE not in pipeline.source_list:
-        context.log.info("source 'mls' is not in PHOENIX_SOURCES: nothing collected")
-        metadata = store_raw(context, db, asset=ASSET, source=SOURCE, result=None, collected_at=now)
-        return dg.MaterializeResult(metadata={**metadata, "enabled": False})
     settings = mls.settings()
-    if not settings.configured:
-        context.log.info(
-            "source 'mls' skipped: set MLS_RESO_BASE_URL and MLS_RESO_TOKEN (or "
-            "MLS_RESO_CLIENT_ID, MLS_RESO_CLIENT_SECRET and MLS_RESO_TOKEN_URL)"
-        )
-        metadata = store_raw(context, db, asset=ASSET, source=SOURCE, result=None, collected_at=now)
-        return dg.MaterializeResult(metadata={**metadata, "enabled": True, "configured": False})
+    skipped = skip_unless_ready(
+        context,
+        db,
+        asset=ASSET,
+        source=SOURCE,
+        enabled=SOURCE in pipeline.source_list,
+        configured=settings.configured,
+        what_to_set="set MLS_RESO_BASE_URL and MLS_RESO_TOKEN (or MLS_RESO_CLIENT_ID, "
+        "MLS_RESO_CLIENT_SECRET and MLS_RESO_TOKEN_URL)",
+        collected_at=now,
+    )
+    if skipped:
+        return skipped
 
     zip_codes = pipeline.zip_code_list
     day = collection_day(context.partition_keys)

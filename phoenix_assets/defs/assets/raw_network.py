@@ -95,6 +95,33 @@ def store_raw(
     return metadata
 
 
+def skip_unless_ready(
+    context: dg.AssetExecutionContext,
+    db: Database[Document],
+    *,
+    asset: str,
+    source: str,
+    enabled: bool,
+    configured: bool,
+    what_to_set: str,
+    collected_at: dt.datetime,
+) -> dg.MaterializeResult | None:
+    """For a source that is disabled or lacks its settings: one log line, empty partitions.
+
+    Returns None when the source is ready to collect.
+    """
+    if enabled and configured:
+        return None
+    if not enabled:
+        context.log.info(f"source {source!r} is not in PHOENIX_SOURCES: nothing collected")
+    else:
+        context.log.info(f"source {source!r} skipped: {what_to_set}")
+    metadata = store_raw(
+        context, db, asset=asset, source=source, result=None, collected_at=collected_at
+    )
+    return dg.MaterializeResult(metadata={**metadata, "enabled": enabled, "configured": configured})
+
+
 def record_failures(
     db: Database[Document],
     result: CollectionResult,
