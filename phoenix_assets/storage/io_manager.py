@@ -14,6 +14,7 @@ from phoenix_assets.storage.mongo_resource import MongoResource
 from phoenix_assets.storage.partition_store import (
     ALLOW_MISSING,
     COLUMNS,
+    FIRST_PARTITION_ONLY,
     MANIFEST_COLLECTION,
     NATURAL_KEY,
     PARTITION_FIELD,
@@ -80,6 +81,8 @@ class MongoIOManager(dg.ConfigurableIOManager):
             return from_documents(list(db[name].find({})), typing_type)
 
         keys = list(context.asset_partition_keys)
+        if keys and (context.definition_metadata or {}).get(FIRST_PARTITION_ONLY):
+            keys = sorted(keys)[:1]
         written = written_partitions(db, name, keys)
         missing = [key for key in keys if key not in written]
         if len(keys) == 1 and missing and (context.definition_metadata or {}).get(ALLOW_MISSING):
@@ -100,6 +103,6 @@ class MongoIOManager(dg.ConfigurableIOManager):
             )
             if hasattr(value, "attrs"):  # a DataFrame carries what was missing with it
                 value.attrs["missing_partitions"] = missing
-        if len(keys) == 1:  # Dagster records input metadata for single-partition loads only
+        if len(context.asset_partition_keys) == 1:  # Dagster records single-partition loads only
             context.add_input_metadata({"documents_loaded": len(documents)})
         return value

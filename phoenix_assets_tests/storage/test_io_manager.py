@@ -13,6 +13,8 @@ from pymongo.database import Database
 from phoenix_assets.storage.io_manager import MissingPartitionError, MongoIOManager
 from phoenix_assets.storage.mongo_resource import MongoResource
 from phoenix_assets.storage.partition_store import (
+    ALLOW_MISSING,
+    FIRST_PARTITION_ONLY,
     MANIFEST_COLLECTION,
     NATURAL_KEY,
     PARTITION_FIELD,
@@ -324,3 +326,40 @@ def test_an_asset_without_a_natural_key_is_refused(
 
     with pytest.raises(ValueError, match="natural key"):
         _materialize([anonymous], mongo_resource, partition_key="2026-11-03")
+
+
+def test_first_partition_only_loads_the_first_day_of_the_range(
+    mongo_resource: MongoResource,
+) -> None:
+    seen: list[pd.DataFrame] = []
+
+    @dg.asset(
+        partitions_def=WEEKS,
+        ins={"frame_readings": dg.AssetIn(metadata={FIRST_PARTITION_ONLY: True})},
+    )
+    def weekly(frame_readings: pd.DataFrame) -> None:
+        seen.append(frame_readings)
+
+    for key in WEEK_OF_NOV_2[:3]:
+        _materialize([frame_readings], mongo_resource, partition_key=key)
+    _materialize(
+        [frame_readings.to_source_asset(), weekly], mongo_resource, partition_key="2026-11-02"
+    )
+    (frame,) = seen
+    assert set(frame["partition_key"]) == {WEEK_OF_NOV_2[0]}
+
+
+def test_allow_missing_loads_a_missing_partition_as_empty(mongo_resource: MongoResource) -> None:
+    seen: list[Any] = []
+
+    @dg.asset(
+        partitions_def=DAYS,
+        ins={"dict_readings": dg.AssetIn(metadata={ALLOW_MISSING: True})},
+    )
+    def reader(dict_readings: list[dict[str, Any]]) -> None:
+        seen.append(dict_readings)
+
+    _materialize(
+        [dict_readings.to_source_asset(), reader], mongo_resource, partition_key="2026-11-09"
+    )
+    assert seen == [[]]

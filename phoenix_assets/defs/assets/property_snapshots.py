@@ -15,7 +15,12 @@ from phoenix_assets.domain.snapshots import ASSESSOR_WINDOW_DAYS, build_snapshot
 from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.storage.documents import Document
 from phoenix_assets.storage.mongo_resource import MongoResource
-from phoenix_assets.storage.partition_store import ALLOW_MISSING, NATURAL_KEY, PARTITION_FIELD
+from phoenix_assets.storage.partition_store import (
+    ALLOW_MISSING,
+    FIRST_PARTITION_ONLY,
+    NATURAL_KEY,
+    PARTITION_FIELD,
+)
 from phoenix_assets.storage.quarantine import quarantine_entry, replace_quarantine
 
 ASSET_NAME = "property_snapshots"
@@ -102,7 +107,7 @@ def _latest_parcels(db: Database[Document], apns: set[str], day: dt.date) -> dic
             partition_mapping=dg.TimeWindowPartitionMapping(
                 start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
             ),
-            metadata={ALLOW_MISSING: True},
+            metadata={ALLOW_MISSING: True, FIRST_PARTITION_ONLY: True},
         ),
     },
     deps=[
