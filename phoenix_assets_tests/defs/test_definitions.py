@@ -56,6 +56,9 @@ def test_the_module_named_in_the_workspace_is_the_code_location(
         ("PHOENIX_SOURCES", "demo,zillow", "PHOENIX_SOURCES: unknown source 'zillow'"),
         ("MONGODB_URI", "localhost:27017", "MONGODB_URI: expected a URI starting with mongodb://"),
         ("MONGODB_DATABASE", "my.db", "MONGODB_DATABASE: 'my.db' is not a valid MongoDB database"),
+        ("MARICOPA_STALE_AFTER_DAYS", "90", "MARICOPA_STALE_AFTER_DAYS: 90 must be below 60"),
+        ("MARICOPA_REQUESTS_PER_SECOND", "0", "MARICOPA_REQUESTS_PER_SECOND: 0 is out of range"),
+        ("MLS_RESO_CLIENT_ID", "x", "MLS_RESO_CLIENT_SECRET, MLS_RESO_TOKEN_URL: not set"),
     ],
 )
 def test_a_bad_setting_fails_at_load_naming_the_variable(
