@@ -422,8 +422,12 @@ def _pid_alive(pid: int) -> bool:
     except OSError:
         return True  # no procfs; kill(0) said it exists
     # Field 3, after the parenthesised command name (which may itself contain spaces).
-    state = stat.rpartition(")")[2].split()[:1]
-    return state != ["Z"]
+    if stat.rpartition(")")[2].split()[:1] == ["Z"]:
+        # It exited between the first reap and now: reap it, if it is ours, or it stays
+        # a zombie for as long as this process lives.
+        _reap(pid)
+        return False
+    return True
 
 
 def _terminate(pid: int, *, timeout: float) -> bool:
