@@ -158,7 +158,8 @@ def test_a_response_slower_than_the_timeout_is_retried(server: HTTPServer) -> No
     server.expect_request("/data").respond_with_handler(slow_then_fast)
     policy = HttpPolicy(**{**FAST.__dict__, "timeout_seconds": 0.3})
     body, client = _get(server, policy)
-    assert body == {"late": 2} and client.stats.failures_by_kind == {"timeout": 1}
+    # The slow first answer timed out and was retried (a loaded machine may time out more).
+    assert body["late"] >= 2 and client.stats.failures_by_kind["timeout"] == body["late"] - 1
 
 
 def test_requests_and_retries_stay_within_the_rate_limit(server: HTTPServer) -> None:
@@ -183,8 +184,9 @@ def test_requests_and_retries_stay_within_the_rate_limit(server: HTTPServer) -> 
     assert len(arrivals) == 11  # 8 requests + 3 retries
     # At 10/s, 11 requests cannot arrive in less than 10 intervals of 0.1 s.
     assert arrivals[-1] - arrivals[0] >= 0.9
-    # Nor can any 5 consecutive ones arrive within 0.3 s.
-    assert min(b - a for a, b in zip(arrivals, arrivals[4:], strict=False)) >= 0.3
+    # And no burst: 5 consecutive ones are spread over 0.4 s (0.2 s allows for a request
+    # delayed in flight on a loaded machine; a burst would arrive within milliseconds).
+    assert min(b - a for a, b in zip(arrivals, arrivals[4:], strict=False)) >= 0.2
 
 
 def test_the_time_budget_ends_the_retries(server: HTTPServer) -> None:
