@@ -186,22 +186,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="days before --day to backfill in one run (default: back to the start of the "
         "second-to-last complete week)",
     )
-    ui = commands.add_parser("ui", help="open the Dagster UI (dagster dev) on this project")
-    ui.add_argument("dagster_args", nargs=argparse.REMAINDER, help="passed on to dagster dev")
+    commands.add_parser(  # no -h of its own: `-h HOST` and every other option go to dagster dev
+        "ui",
+        add_help=False,
+        help="open the Dagster UI (dagster dev) on this project; other options go to it",
+    )
     mongo = commands.add_parser("mongo", help="the embedded MongoDB server")
     mongo.add_argument("action", choices=["status", "stop"])
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "ui":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
 
     from phoenix_assets.settings import ConfigError
 
     try:
         if args.command == "ui":
-            return open_ui(args.dagster_args)
+            return open_ui(extra)
         if args.command == "mongo":
             return mongo_command(args.action)
         return run_main_job(getattr(args, "day", None), getattr(args, "backfill_days", None))
-    except ConfigError as exc:
-        _say(f"configuration error: {exc}")
+    except Exception as exc:
+        # Dagster wraps an error raised while the definitions load: find ours in the chain.
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, ConfigError):
+            cause = cause.__cause__ or cause.__context__
+        if cause is None:
+            raise
+        _say(f"configuration error: {cause}")
         return 2
 
 
