@@ -50,18 +50,33 @@ class HttpPolicy:
     timeout_seconds: float = 30.0
     total_budget_seconds: float = 1800.0
 
-    @classmethod
-    def of(cls, settings: Any) -> HttpPolicy:
-        """The policy a source's settings describe (their ``time_budget_seconds`` is the total)."""
-        return cls(
-            requests_per_second=settings.requests_per_second,
-            max_concurrency=settings.max_concurrency,
-            max_attempts=settings.max_attempts,
-            backoff_initial_seconds=settings.backoff_initial_seconds,
-            backoff_max_seconds=settings.backoff_max_seconds,
-            max_retry_after_seconds=settings.max_retry_after_seconds,
-            timeout_seconds=settings.timeout_seconds,
-            total_budget_seconds=settings.time_budget_seconds,
+
+@dataclass(frozen=True)
+class SourceHttpSettings:
+    """The HTTP settings every network source has; a source redeclares its own defaults.
+
+    The last five fields tune the client and are not read from the environment.
+    """
+
+    requests_per_second: float = 1.0
+    max_concurrency: int = 1
+    time_budget_seconds: float = 1800.0
+    timeout_seconds: float = 30.0
+    max_attempts: int = 5
+    backoff_initial_seconds: float = 0.5
+    backoff_max_seconds: float = 30.0
+    max_retry_after_seconds: float = 120.0
+
+    def policy(self) -> HttpPolicy:
+        return HttpPolicy(
+            requests_per_second=self.requests_per_second,
+            max_concurrency=self.max_concurrency,
+            max_attempts=self.max_attempts,
+            backoff_initial_seconds=self.backoff_initial_seconds,
+            backoff_max_seconds=self.backoff_max_seconds,
+            max_retry_after_seconds=self.max_retry_after_seconds,
+            timeout_seconds=self.timeout_seconds,
+            total_budget_seconds=self.time_budget_seconds,
         )
 
 

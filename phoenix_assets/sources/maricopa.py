@@ -44,10 +44,10 @@ from phoenix_assets.sources.collection import CollectedRecord, CollectionResult,
 from phoenix_assets.sources.http import (
     AuthenticationError,
     BudgetExhaustedError,
-    HttpPolicy,
     RetryableError,
     SourceClient,
     SourceError,
+    SourceHttpSettings,
     UnexpectedBodyError,
 )
 
@@ -155,11 +155,8 @@ def _parse_token(raw: str | None) -> str | None:
 
 
 @dataclass(frozen=True)
-class MaricopaSettings:
-    """The Assessor source's settings, parsed and validated (``from_env``).
-
-    The last five fields tune the HTTP client and are not read from the environment.
-    """
+class MaricopaSettings(SourceHttpSettings):
+    """The Assessor source's settings, parsed and validated (``from_env``)."""
 
     base_url: str = DEFAULT_BASE_URL
     token: str | None = field(default=None, repr=False)
@@ -169,11 +166,6 @@ class MaricopaSettings:
     stale_after_days: int = 30
     time_budget_seconds: float = 3000.0
     max_search_pages: int = 200
-    timeout_seconds: float = 30.0
-    max_attempts: int = 5
-    backoff_initial_seconds: float = 0.5
-    backoff_max_seconds: float = 30.0
-    max_retry_after_seconds: float = 120.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> MaricopaSettings:
@@ -220,9 +212,6 @@ class MaricopaSettings:
     def configured(self) -> bool:
         """Whether a token is set; without one the source cannot run."""
         return bool(self.token)
-
-    def policy(self) -> HttpPolicy:
-        return HttpPolicy.of(self)
 
 
 def is_auth_failure(response: httpx.Response) -> bool:

@@ -68,11 +68,11 @@ from phoenix_assets.sources.envelope import payload_sha256
 from phoenix_assets.sources.http import (
     AuthenticationError,
     BudgetExhaustedError,
-    HttpPolicy,
     RequestStats,
     RetryableError,
     SourceClient,
     SourceError,
+    SourceHttpSettings,
     UnexpectedBodyError,
     redact,
 )
@@ -186,7 +186,7 @@ def _url(environ: Mapping[str, str], name: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class MlsSettings:
+class MlsSettings(SourceHttpSettings):
     """The MLS source's settings; secrets are left out of ``repr``."""
 
     base_url: str | None = None
@@ -199,12 +199,6 @@ class MlsSettings:
     page_size: int = DEFAULT_PAGE_SIZE
     time_budget_seconds: float = DEFAULT_TIME_BUDGET_SECONDS
     initial_lookback_days: int = DEFAULT_INITIAL_LOOKBACK_DAYS
-    # Not read from the environment: HTTP details with production defaults.
-    timeout_seconds: float = 30.0
-    max_attempts: int = 5
-    backoff_initial_seconds: float = 0.5
-    backoff_max_seconds: float = 30.0
-    max_retry_after_seconds: float = 120.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> MlsSettings:
@@ -310,9 +304,6 @@ class MlsSettings:
         missing = self.missing_variables()
         if missing:
             raise ConfigError(f"{', '.join(missing)}: not set; the MLS source needs them")
-
-    def policy(self) -> HttpPolicy:
-        return HttpPolicy.of(self)
 
 
 # --- timestamps ----------------------------------------------------------------------------

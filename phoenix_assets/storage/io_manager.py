@@ -80,20 +80,21 @@ class MongoIOManager(dg.ConfigurableIOManager):
                 )
             return from_documents(list(db[name].find({})), typing_type)
 
-        keys = list(context.asset_partition_keys)
-        if keys and (context.definition_metadata or {}).get(FIRST_PARTITION_ONLY):
-            keys = sorted(keys)[:1]
+        options = context.definition_metadata or {}
+        keys = sorted(context.asset_partition_keys)
+        if keys and options.get(FIRST_PARTITION_ONLY):
+            keys = keys[:1]
         written = written_partitions(db, name, keys)
         missing = [key for key in keys if key not in written]
-        if len(keys) == 1 and missing and (context.definition_metadata or {}).get(ALLOW_MISSING):
-            context.log.warning(f"{asset} partition {keys[0]} has never been materialized")
-            return from_documents([], typing_type)
         if len(keys) == 1 and missing:
+            if options.get(ALLOW_MISSING):
+                context.log.warning(f"{asset} partition {keys[0]} has never been materialized")
+                return from_documents([], typing_type)
             raise MissingPartitionError(
                 f"{asset} partition {keys[0]} has never been materialized (or its last write did "
                 f"not finish); materialize that partition first"
             )
-        columns = (context.definition_metadata or {}).get(COLUMNS)
+        columns = options.get(COLUMNS)
         projection = {field: 1 for field in [*columns, "partition_key"]} if columns else None
         documents = list(db[name].find({"partition_key": {"$in": sorted(written)}}, projection))
         value = from_documents(documents, typing_type)

@@ -45,31 +45,23 @@ def daily_market_summary(
     per square foot and days on market (active listings); price cuts and rises that day.
     Every configured ZIP gets a row, with zeros where it had no listings.
     """
-    rows = []
-    for partition_key in context.partition_keys:
-        day = (
-            property_snapshots[property_snapshots["partition_key"] == partition_key]
-            if len(property_snapshots)
-            else property_snapshots
+    by_day = (
+        dict(tuple(property_snapshots.groupby("partition_key"))) if len(property_snapshots) else {}
+    )
+    no_listings = property_snapshots.iloc[0:0]
+    rows = [
+        row
+        for partition_key in context.partition_keys
+        for row in summarize_day(
+            by_day.get(partition_key, no_listings), partition_key, pipeline.zip_code_list
         )
-        rows.extend(summarize_day(day, partition_key, pipeline.zip_code_list))
+    ]
     summary = pd.DataFrame.from_records(rows)
+    headline = _metro_headline(
+        summary, ["active_listings", "new_listings", "closed_sales", "median_list_price"]
+    )
     context.add_output_metadata(
-        {
-            f"metro_{name}": dg.MetadataValue.float(float(value))
-            if isinstance(value, float)
-            else value
-            for name, value in _metro_headline(
-                summary,
-                [
-                    "active_listings",
-                    "new_listings",
-                    "closed_sales",
-                    "median_list_price",
-                ],
-            ).items()
-            if value is not None
-        }
+        {f"metro_{name}": value for name, value in headline.items() if value is not None}
     )
     return summary
 

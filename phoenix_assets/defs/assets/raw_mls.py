@@ -6,13 +6,12 @@ import datetime as dt
 import dagster as dg
 
 from phoenix_assets.defs.assets.raw_network import (
-    RAW_NATURAL_KEY,
     collection_day,
+    network_raw_asset,
     record_failures,
     skip_unless_ready,
     store_raw,
 )
-from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.pipeline_config import PipelineConfig
 from phoenix_assets.sources.mls import collect_listings
 from phoenix_assets.sources.source_resources import MlsResoResource
@@ -23,16 +22,7 @@ SOURCE = "mls"
 ASSET = "raw_mls_listings"
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    # A range of days is one collection, stored under its last day (see collection_day).
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name="raw",
-    kinds={"python", "mongodb"},
-    pool="source_mls",
-    metadata={"natural_key": RAW_NATURAL_KEY},
-    tags={"source": SOURCE},
-)
+@network_raw_asset(SOURCE)
 def raw_mls_listings(
     context: dg.AssetExecutionContext,
     pipeline: PipelineConfig,

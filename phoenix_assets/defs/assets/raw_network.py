@@ -7,23 +7,39 @@ MLS watermark advances after, never before, the listings it covers are in MongoD
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import dagster as dg
 from pymongo.database import Database
 
+from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.sources.collection import CollectionResult
 from phoenix_assets.sources.envelope import raw_document
 from phoenix_assets.storage.collection_failures import replace_collection_failures
 from phoenix_assets.storage.documents import Document, to_documents
 from phoenix_assets.storage.partition_store import (
+    NATURAL_KEY,
     assign_ids,
     replace_partitions,
     write_metadata,
 )
 
 RAW_NATURAL_KEY = ["source", "source_id"]
+
+
+def network_raw_asset(source: str) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """The ``@asset`` of a network source's raw asset: daily, in the source's own pool."""
+    return dg.asset(
+        partitions_def=daily_partitions,
+        # A range of days is one collection, stored under its last day (see collection_day).
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name="raw",
+        kinds={"python", "mongodb"},
+        pool=f"source_{source}",
+        metadata={NATURAL_KEY: RAW_NATURAL_KEY},
+        tags={"source": source},
+    )
 
 
 def collection_day(partition_keys: Sequence[str]) -> str:
