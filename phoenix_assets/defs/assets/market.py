@@ -5,6 +5,7 @@ import datetime as dt
 import dagster as dg
 import pandas as pd
 
+from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY
 from phoenix_assets.domain.market import (
     METRO,
     SNAPSHOT_COLUMNS,
@@ -28,6 +29,7 @@ def _metro_headline(rows: pd.DataFrame, columns: list[str]) -> dict[str, float |
 @dg.asset(
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=STEP_RETRY_POLICY,
     group_name="market",
     kinds={"pandas", "mongodb"},
     metadata={NATURAL_KEY: ["area"]},
@@ -69,6 +71,7 @@ def daily_market_summary(
 @dg.asset(
     partitions_def=weekly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=STEP_RETRY_POLICY,
     group_name="market",
     kinds={"pandas", "mongodb"},
     metadata={NATURAL_KEY: ["area"]},

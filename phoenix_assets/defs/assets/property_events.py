@@ -5,6 +5,7 @@ import datetime as dt
 import dagster as dg
 import pandas as pd
 
+from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY
 from phoenix_assets.domain.events import EVENT_COLUMNS, EVENT_TYPES, derive_events
 from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.storage.partition_store import COLUMNS, NATURAL_KEY
@@ -13,6 +14,7 @@ from phoenix_assets.storage.partition_store import COLUMNS, NATURAL_KEY
 @dg.asset(
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=STEP_RETRY_POLICY,
     group_name="properties",
     kinds={"pandas", "mongodb"},
     metadata={NATURAL_KEY: ["property_id", "event_type"]},

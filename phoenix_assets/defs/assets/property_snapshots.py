@@ -8,6 +8,7 @@ from typing import Any
 import dagster as dg
 from pymongo.database import Database
 
+from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY
 from phoenix_assets.domain.adapters import AdapterError, property_from_reso
 from phoenix_assets.domain.maricopa_adapter import property_from_maricopa
 from phoenix_assets.domain.property import Property
@@ -97,6 +98,7 @@ def _latest_parcels(db: Database[Document], apns: set[str], day: dt.date) -> dic
 @dg.asset(
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=STEP_RETRY_POLICY,
     group_name="properties",
     kinds={"python", "mongodb"},
     metadata={NATURAL_KEY: ["property_id"], PARTITION_FIELD: "snapshot_date"},

@@ -5,6 +5,7 @@ from typing import Any
 
 import dagster as dg
 
+from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY, raw_freshness_policy
 from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.pipeline_config import PipelineConfig
 from phoenix_assets.sources.demo import DEMO_SOURCE, demo_listings
@@ -21,6 +22,8 @@ def _collected_at(partition_key: str) -> dt.datetime:
 @dg.asset(
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=STEP_RETRY_POLICY,
+    freshness_policy=raw_freshness_policy(),
     group_name="raw",
     kinds={"python", "mongodb"},
     pool="source_demo",

@@ -13,6 +13,7 @@ from typing import Any
 import dagster as dg
 from pymongo.database import Database
 
+from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY, raw_freshness_policy
 from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.sources.collection import CollectionResult
 from phoenix_assets.sources.envelope import raw_document
@@ -28,12 +29,19 @@ from phoenix_assets.storage.partition_store import (
 RAW_NATURAL_KEY = ["source", "source_id"]
 
 
+def is_retryable(kind: str) -> bool:
+    """A failure a later attempt can get past: the source was slow, unreachable or erring."""
+    return kind in ("timeout", "connection", "error", "http_429") or kind.startswith("http_5")
+
+
 def network_raw_asset(source: str) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
     """The ``@asset`` of a network source's raw asset: daily, in the source's own pool."""
     return dg.asset(
         partitions_def=daily_partitions,
         # A range of days is one collection, stored under its last day (see collection_day).
         backfill_policy=dg.BackfillPolicy.single_run(),
+        retry_policy=STEP_RETRY_POLICY,
+        freshness_policy=raw_freshness_policy(),
         group_name="raw",
         kinds={"python", "mongodb"},
         pool=f"source_{source}",
@@ -156,6 +164,8 @@ def record_failures(
         raise dg.Failure(
             description=f"{result.source}: every ZIP code failed: {reasons}",
             metadata={"zip_codes_failed": dg.MetadataValue.json(sorted(failed))},
+            # A refused token or an exhausted budget fails the same way on a retry.
+            allow_retries=any(is_retryable(f.kind) for f in result.failures),
         )
 
 

@@ -1,0 +1,1 @@
+"""Automation: schedules, sensors and the policies every run follows."""

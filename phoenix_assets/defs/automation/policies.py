@@ -1,0 +1,58 @@
+"""The policies every run follows: step retries, the raw assets' freshness, run limits.
+
+Read when the code location loads (a bad value fails the load, naming the variable).
+"""
+
+import datetime as dt
+import os
+
+import dagster as dg
+
+from phoenix_assets.settings import ConfigError, parse_number_setting
+
+PHOENIX_RAW_FRESHNESS_WARN_HOURS = "PHOENIX_RAW_FRESHNESS_WARN_HOURS"
+PHOENIX_RAW_FRESHNESS_FAIL_HOURS = "PHOENIX_RAW_FRESHNESS_FAIL_HOURS"
+PHOENIX_RUN_TIMEOUT_MINUTES = "PHOENIX_RUN_TIMEOUT_MINUTES"
+
+# A step that fails for a passing reason (a source's outage, a Mongo fail-over) is
+# retried after about 30 s, 60 s and 120 s; the jitter keeps retries of runs that
+# failed together from arriving together. A failure that a retry cannot fix (a refused
+# token, a bad setting) raises ``dg.Failure(allow_retries=False)`` and fails at once.
+STEP_RETRY_POLICY = dg.RetryPolicy(
+    max_retries=3,
+    delay=30,
+    backoff=dg.Backoff.EXPONENTIAL,
+    jitter=dg.Jitter.PLUS_MINUS,
+)
+
+
+def raw_freshness_policy() -> dg.FreshnessPolicy:
+    """Raw data is collected once a day (10:00 UTC): warn a couple of hours after a
+    missed day, fail when a day and a half has passed without a collection."""
+    warn = parse_number_setting(
+        os.environ, PHOENIX_RAW_FRESHNESS_WARN_HOURS, 26, integer=True, minimum=1
+    )
+    fail = parse_number_setting(
+        os.environ, PHOENIX_RAW_FRESHNESS_FAIL_HOURS, 36, integer=True, minimum=1
+    )
+    if warn >= fail:
+        raise ConfigError(
+            f"{PHOENIX_RAW_FRESHNESS_WARN_HOURS}: {warn} must be below "
+            f"{PHOENIX_RAW_FRESHNESS_FAIL_HOURS} ({fail})"
+        )
+    return dg.FreshnessPolicy.time_window(
+        fail_window=dt.timedelta(hours=fail), warn_window=dt.timedelta(hours=warn)
+    )
+
+
+def run_timeout_seconds() -> int:
+    """A run that takes longer than this is cancelled by the daemon's run monitoring."""
+    minutes = parse_number_setting(
+        os.environ, PHOENIX_RUN_TIMEOUT_MINUTES, 120, integer=True, minimum=1
+    )
+    return int(minutes) * 60
+
+
+def run_tags() -> dict[str, str]:
+    """Tags every run of the pipeline's jobs and backfills carries."""
+    return {"dagster/max_runtime": str(run_timeout_seconds())}

@@ -1,0 +1,1 @@
+"""Asset checks: what keeps bad data from moving downstream."""
