@@ -56,3 +56,22 @@ def run_timeout_seconds() -> int:
 def run_tags() -> dict[str, str]:
     """Tags every run of the pipeline's jobs and backfills carries."""
     return {"dagster/max_runtime": str(run_timeout_seconds())}
+
+
+PHOENIX_AUTOMATION = "PHOENIX_AUTOMATION"
+
+
+def automation_default_status() -> dg.DefaultSensorStatus:
+    """Schedules and sensors start running unless ``PHOENIX_AUTOMATION=off``.
+
+    Only the default: a schedule or sensor turned on or off in the UI or CLI stays so.
+    """
+    raw = os.environ.get(PHOENIX_AUTOMATION, "").strip().lower() or "on"
+    if raw not in ("on", "off"):
+        raise ConfigError(f"{PHOENIX_AUTOMATION}: {raw!r} must be 'on' or 'off'")
+    return dg.DefaultSensorStatus.RUNNING if raw == "on" else dg.DefaultSensorStatus.STOPPED
+
+
+def schedule_default_status() -> dg.DefaultScheduleStatus:
+    """The schedules' counterpart of ``automation_default_status``."""
+    return dg.DefaultScheduleStatus(automation_default_status().value)
