@@ -2,19 +2,23 @@
 
 import dagster as dg
 
-from phoenix_assets.partitions import daily_partitions, weekly_partitions
+from phoenix_assets.defs.automation.policies import run_tags
+
+# The daily graph: every source, the snapshots and events, the day's market summary.
+DAILY_GRAPH = dg.AssetSelection.groups("raw", "properties") | dg.AssetSelection.assets(
+    "daily_market_summary"
+)
 
 daily_pipeline = dg.define_asset_job(
     "daily_pipeline",
-    selection=dg.AssetSelection.groups("raw", "properties")
-    | dg.AssetSelection.assets("daily_market_summary"),
-    partitions_def=daily_partitions,
+    selection=DAILY_GRAPH,
+    tags=run_tags(),
     description="Collect every source for a day, then snapshots and the daily market summary.",
 )
 
 weekly_trends = dg.define_asset_job(
     "weekly_trends",
     selection=dg.AssetSelection.assets("weekly_market_trends"),
-    partitions_def=weekly_partitions,
+    tags=run_tags(),
     description="Weekly market trends from the week's daily summaries.",
 )
