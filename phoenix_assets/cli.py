@@ -173,6 +173,25 @@ def mongo_command(action: str) -> int:
     return 0
 
 
+def stop_command() -> int:
+    """Cancel every backfill and terminate every queued or running run of the instance."""
+    prepare_dagster_home()
+    import dagster as dg
+
+    from phoenix_assets.emergency_stop import stop_all_runs
+
+    with dg.DagsterInstance.get() as instance:
+        report = stop_all_runs(instance)
+    _say(f"backfills cancelled: {len(report.backfills)}  runs terminated: {len(report.runs)}")
+    for run_id, reason in report.failed.items():
+        _say(f"  run {run_id} could not be stopped: {reason}")
+    _say(
+        "Schedules and sensors keep ticking until stopped: `dagster schedule stop NAME` and "
+        "`dagster sensor stop NAME` (with -w workspace.yaml), or in the UI under Automation."
+    )
+    return 1 if report.failed else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="phoenix-assets", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command")
@@ -191,6 +210,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         add_help=False,
         help="open the Dagster UI (dagster dev) on this project; other options go to it",
     )
+    commands.add_parser(
+        "stop", help="emergency stop: cancel every backfill, terminate every queued or running run"
+    )
     mongo = commands.add_parser("mongo", help="the embedded MongoDB server")
     mongo.add_argument("action", choices=["status", "stop"])
     args, extra = parser.parse_known_args(argv)
@@ -204,6 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return open_ui(extra)
         if args.command == "mongo":
             return mongo_command(args.action)
+        if args.command == "stop":
+            return stop_command()
         return run_main_job(getattr(args, "day", None), getattr(args, "backfill_days", None))
     except Exception as exc:
         # Dagster wraps an error raised while the definitions load: find ours in the chain.
