@@ -1,0 +1,131 @@
+"""The policies every run follows: retries, freshness, timeout, pools; bad values fail the load."""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+
+import dagster as dg
+import pytest
+
+from phoenix_assets.defs.assets.raw_network import is_retryable
+from phoenix_assets.settings import ConfigError
+
+DAILY_ASSETS = [
+    "raw_demo_listings",
+    "raw_maricopa_parcels",
+    "raw_mls_listings",
+    "property_snapshots",
+    "property_events",
+    "daily_market_summary",
+]
+
+
+def test_every_asset_retries_with_exponential_backoff_and_jitter(
+    pipeline_env: dict[str, str], load_definitions: Callable[[], dg.Definitions]
+) -> None:
+    defs = load_definitions()
+    for name in [*DAILY_ASSETS, "weekly_market_trends"]:
+        policy = defs.resolve_assets_def(name).op.retry_policy
+        assert policy is not None, name
+        assert policy.max_retries == 3 and policy.delay == 30
+        assert policy.backoff == dg.Backoff.EXPONENTIAL
+        assert policy.jitter == dg.Jitter.PLUS_MINUS
+
+
+def test_raw_assets_have_a_freshness_policy_and_their_own_pool(
+    pipeline_env: dict[str, str], load_definitions: Callable[[], dg.Definitions]
+) -> None:
+    defs = load_definitions()
+    for name, source in [
+        ("raw_demo_listings", "demo"),
+        ("raw_maricopa_parcels", "maricopa"),
+        ("raw_mls_listings", "mls"),
+    ]:
+        asset = defs.resolve_assets_def(name)
+        (spec,) = asset.specs
+        policy = spec.freshness_policy
+        assert isinstance(policy, dg.FreshnessPolicy), name
+        assert policy.fail_window.to_timedelta() == dt.timedelta(hours=36)  # type: ignore[attr-defined]
+        assert policy.warn_window.to_timedelta() == dt.timedelta(hours=26)  # type: ignore[attr-defined]
+        assert asset.op.pool == f"source_{source}"
+
+
+def test_every_job_carries_the_run_timeout(
+    pipeline_env: dict[str, str], load_definitions: Callable[[], dg.Definitions]
+) -> None:
+    defs = load_definitions()
+    for job in ("daily_pipeline", "weekly_trends"):
+        assert defs.resolve_job_def(job).tags["dagster/max_runtime"] == "7200"
+
+
+@pytest.mark.parametrize(
+    ("kind", "retryable"),
+    [
+        ("timeout", True),
+        ("connection", True),
+        ("http_503", True),
+        ("http_429", True),
+        ("auth", False),
+        ("budget", False),
+        ("http_404", False),
+        ("html_body", False),
+    ],
+)
+def test_only_passing_failures_are_retried(kind: str, retryable: bool) -> None:
+    assert is_retryable(kind) is retryable
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("PHOENIX_AUTOMATION", "maybe", "PHOENIX_AUTOMATION: 'maybe' must be 'on' or 'off'"),
+        (
+            "PHOENIX_BACKFILL_LOOKBACK_DAYS",
+            "0",
+            "PHOENIX_BACKFILL_LOOKBACK_DAYS: 0 is out of range",
+        ),
+        ("PHOENIX_BACKFILL_MAX_ATTEMPTS", "x", "PHOENIX_BACKFILL_MAX_ATTEMPTS: 'x' is not"),
+    ],
+)
+def test_a_bad_automation_setting_fails_the_load(
+    pipeline_env: dict[str, str],
+    load_definitions: Callable[[], dg.Definitions],
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: str,
+    message: str,
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(Exception) as raised:
+        load_definitions()
+    chain: list[BaseException] = [raised.value]
+    while chain[-1].__cause__ or chain[-1].__context__:
+        chain.append(chain[-1].__cause__ or chain[-1].__context__)  # type: ignore[arg-type]
+    assert any(isinstance(e, ConfigError) and message in str(e) for e in chain), chain
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"PHOENIX_RAW_FRESHNESS_FAIL_HOURS": "a day"}, "PHOENIX_RAW_FRESHNESS_FAIL_HOURS"),
+        (
+            {"PHOENIX_RAW_FRESHNESS_WARN_HOURS": "40"},
+            "PHOENIX_RAW_FRESHNESS_WARN_HOURS: 40 must be below PHOENIX_RAW_FRESHNESS_FAIL_HOURS",
+        ),
+        ({"PHOENIX_RUN_TIMEOUT_MINUTES": "-5"}, "PHOENIX_RUN_TIMEOUT_MINUTES"),
+    ],
+)
+def test_a_bad_policy_setting_fails_the_code_location_in_a_fresh_process(
+    pipeline_env: dict[str, str], settings: dict[str, str], message: str
+) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-c", "import phoenix_assets.definitions"],
+        env={**os.environ, **settings},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode != 0
+    assert message in completed.stderr
