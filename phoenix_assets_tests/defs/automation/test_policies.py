@@ -2,13 +2,16 @@
 
 import datetime as dt
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import dagster as dg
 import pytest
 
+from phoenix_assets.cli import PROJECT_ROOT
 from phoenix_assets.defs.assets.raw_network import is_retryable
 from phoenix_assets.settings import ConfigError
 
@@ -129,3 +132,18 @@ def test_a_bad_policy_setting_fails_the_code_location_in_a_fresh_process(
     )
     assert completed.returncode != 0
     assert message in completed.stderr
+
+
+def test_the_instance_config_limits_sources_retries_dead_runs_and_watches_runtime(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    with dg.DagsterInstance.get() as instance:
+        config = instance.get_concurrency_config()
+        assert config.pool_config.default_pool_limit == 1  # one step per source at a time
+        assert config.run_queue_config is not None
+        assert config.run_queue_config.max_concurrent_runs == 4
+        assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
+        assert not instance.run_retries_retry_on_asset_or_op_failure  # steps retry themselves
+        assert instance.run_monitoring_enabled
