@@ -1,6 +1,7 @@
 """Market statistics: daily summaries per ZIP and metro, and weekly trends."""
 
 import datetime as dt
+import time
 
 import dagster as dg
 import pandas as pd
@@ -13,6 +14,9 @@ from phoenix_assets.domain.market import (
     summarize_week,
     week_days,
 )
+from phoenix_assets.metrics.figures import row_figures
+from phoenix_assets.metrics.recording import record_run_figures
+from phoenix_assets.metrics.resource import MetricsExporter
 from phoenix_assets.partitions import daily_partitions, weekly_partitions
 from phoenix_assets.pipeline_config import PipelineConfig
 from phoenix_assets.storage.partition_store import COLUMNS, NATURAL_KEY
@@ -39,6 +43,7 @@ def _metro_headline(rows: pd.DataFrame, columns: list[str]) -> dict[str, float |
 def daily_market_summary(
     context: dg.AssetExecutionContext,
     pipeline: PipelineConfig,
+    metrics: MetricsExporter,
     property_snapshots: pd.DataFrame,
 ) -> pd.DataFrame:
     """The day's market per ZIP and for the whole metro.
@@ -47,6 +52,7 @@ def daily_market_summary(
     per square foot and days on market (active listings); price cuts and rises that day.
     Every configured ZIP gets a row, with zeros where it had no listings.
     """
+    started = time.monotonic()
     by_day = (
         dict(tuple(property_snapshots.groupby("partition_key"))) if len(property_snapshots) else {}
     )
@@ -64,6 +70,9 @@ def daily_market_summary(
     )
     context.add_output_metadata(
         {f"metro_{name}": value for name, value in headline.items() if value is not None}
+    )
+    record_run_figures(
+        context, metrics, row_figures(started=started, rows=len(summary), metadata_key="areas")
     )
     return summary
 
@@ -86,7 +95,9 @@ def daily_market_summary(
     },
 )
 def weekly_market_trends(
-    context: dg.AssetExecutionContext, daily_market_summary: pd.DataFrame
+    context: dg.AssetExecutionContext,
+    metrics: MetricsExporter,
+    daily_market_summary: pd.DataFrame,
 ) -> pd.DataFrame:
     """The week's market per ZIP and metro, with week-over-week change.
 
@@ -94,6 +105,7 @@ def weekly_market_trends(
     flows (new listings, closings, price cuts) are summed. A week with days missing is
     computed from the days present and names the missing ones (`missing_days`).
     """
+    started = time.monotonic()
     rows = []
     missing: dict[str, list[str]] = {}
     for partition_key in context.partition_keys:
@@ -109,5 +121,8 @@ def weekly_market_trends(
             "missing_days": dg.MetadataValue.json(missing),
             "complete_weeks": sum(1 for days in missing.values() if not days),
         }
+    )
+    record_run_figures(
+        context, metrics, row_figures(started=started, rows=len(rows), metadata_key="areas")
     )
     return pd.DataFrame.from_records(rows)

@@ -1,12 +1,16 @@
 """Property events: new listings, price changes, status changes, delistings, per day."""
 
 import datetime as dt
+import time
 
 import dagster as dg
 import pandas as pd
 
 from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY
 from phoenix_assets.domain.events import EVENT_COLUMNS, EVENT_TYPES, derive_events
+from phoenix_assets.metrics.figures import event_figures
+from phoenix_assets.metrics.recording import record_run_figures
+from phoenix_assets.metrics.resource import MetricsExporter
 from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.storage.partition_store import COLUMNS, NATURAL_KEY
 
@@ -29,7 +33,9 @@ from phoenix_assets.storage.partition_store import COLUMNS, NATURAL_KEY
     },
 )
 def property_events(
-    context: dg.AssetExecutionContext, property_snapshots: pd.DataFrame
+    context: dg.AssetExecutionContext,
+    metrics: MetricsExporter,
+    property_snapshots: pd.DataFrame,
 ) -> pd.DataFrame:
     """What changed since the day before: `new_listing`, `price_cut`, `price_rise`,
     `status_change` (active -> pending -> closed), `back_on_market`, `delisting`.
@@ -37,6 +43,7 @@ def property_events(
     Derived from two consecutive snapshots. A day whose previous snapshot is missing
     gets no events (every listing would look new) and says so in its metadata.
     """
+    started = time.monotonic()
     by_day = (
         {key: frame for key, frame in property_snapshots.groupby("partition_key")}
         if len(property_snapshots)
@@ -56,12 +63,12 @@ def property_events(
         rows, columns=None if rows else ["property_id", "event_type"]
     )
     counts = events["event_type"].value_counts().to_dict() if len(events) else {}
+    by_type = {k: int(counts.get(k, 0)) for k in EVENT_TYPES}
     context.add_output_metadata(
         {
-            "events_by_type": dg.MetadataValue.json(
-                {k: int(counts.get(k, 0)) for k in EVENT_TYPES}
-            ),
+            "events_by_type": dg.MetadataValue.json(by_type),
             "days_without_previous_snapshot": dg.MetadataValue.json(without_previous),
         }
     )
+    record_run_figures(context, metrics, event_figures(started=started, events_by_type=by_type))
     return events

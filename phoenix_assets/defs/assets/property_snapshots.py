@@ -1,6 +1,7 @@
 """Property snapshots: every property seen on a day, adapted to ``Property`` and merged."""
 
 import datetime as dt
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -13,6 +14,9 @@ from phoenix_assets.domain.adapters import AdapterError, property_from_reso
 from phoenix_assets.domain.maricopa_adapter import property_from_maricopa
 from phoenix_assets.domain.property import Property
 from phoenix_assets.domain.snapshots import ASSESSOR_WINDOW_DAYS, build_snapshot
+from phoenix_assets.metrics.figures import snapshot_figures
+from phoenix_assets.metrics.recording import record_run_figures
+from phoenix_assets.metrics.resource import MetricsExporter
 from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.storage.documents import Document
 from phoenix_assets.storage.mongo_resource import MongoResource
@@ -125,6 +129,7 @@ def _latest_parcels(db: Database[Document], apns: set[str], day: dt.date) -> dic
 def property_snapshots(
     context: dg.AssetExecutionContext,
     mongo: MongoResource,
+    metrics: MetricsExporter,
     previous_snapshots: list[Property],
     raw_demo_listings: list[dict[str, Any]],
     raw_mls_listings: list[dict[str, Any]],
@@ -139,6 +144,7 @@ def property_snapshots(
     it (`provenance`). Records that fail validation go to the `quarantine` collection with
     the reason and the raw payload, never silently dropped.
     """
+    started = time.monotonic()
     db = mongo.get_database()
     adapt = _Adapting()
     demo_by_day, mls_by_day = _by_day(raw_demo_listings), _by_day(raw_mls_listings)
@@ -178,8 +184,6 @@ def property_snapshots(
         )
     context.add_output_metadata(
         {
-            "properties": len(snapshots),
-            "quarantined": len(adapt.quarantined),
             "quarantine_reasons": dg.MetadataValue.json(
                 dict(Counter(q["reason"] for q in adapt.quarantined).most_common(5))
             ),
@@ -190,4 +194,8 @@ def property_snapshots(
             "previous_snapshot_found": bool(previous_snapshots),
         }
     )
+    figures = snapshot_figures(
+        started=started, properties=len(snapshots), quarantined=len(adapt.quarantined)
+    )
+    record_run_figures(context, metrics, figures)
     return snapshots

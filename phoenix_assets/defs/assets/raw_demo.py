@@ -1,11 +1,15 @@
 """Raw demo listings: the offline source's payloads verbatim, one document per listing per day."""
 
 import datetime as dt
+import time
 from typing import Any
 
 import dagster as dg
 
 from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY, raw_freshness_policy
+from phoenix_assets.metrics.figures import raw_figures
+from phoenix_assets.metrics.recording import record_run_figures
+from phoenix_assets.metrics.resource import MetricsExporter
 from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.pipeline_config import PipelineConfig
 from phoenix_assets.sources.demo import DEMO_SOURCE, demo_listings
@@ -31,7 +35,7 @@ def _collected_at(partition_key: str) -> dt.datetime:
     tags={"source": DEMO_SOURCE},
 )
 def raw_demo_listings(
-    context: dg.AssetExecutionContext, pipeline: PipelineConfig
+    context: dg.AssetExecutionContext, pipeline: PipelineConfig, metrics: MetricsExporter
 ) -> list[dict[str, Any]]:
     """Synthetic, deterministic Phoenix listings (source `demo`): clearly labelled demo data.
 
@@ -40,9 +44,13 @@ def raw_demo_listings(
     so the whole graph has something true to show with no credentials configured.
     One document per listing per day: the RESO-shaped payload plus the raw envelope.
     """
+    started = time.monotonic()
     if DEMO_SOURCE not in pipeline.source_list:
         context.log.info("source 'demo' is not in PHOENIX_SOURCES: nothing collected")
         context.add_output_metadata({"enabled": False})
+        record_run_figures(
+            context, metrics, raw_figures(source=DEMO_SOURCE, started=started, documents_by_zip={})
+        )
         return []
     documents: list[dict[str, Any]] = []
     per_zip: dict[str, int] = {}
@@ -70,5 +78,8 @@ def raw_demo_listings(
             "zip_codes": len(pipeline.zip_code_list),
             "listings_per_zip": dg.MetadataValue.json(per_zip),
         }
+    )
+    record_run_figures(
+        context, metrics, raw_figures(source=DEMO_SOURCE, started=started, documents_by_zip=per_zip)
     )
     return documents

@@ -2,16 +2,20 @@
 
 import asyncio
 import datetime as dt
+import time
 
 import dagster as dg
 
 from phoenix_assets.defs.assets.raw_network import (
     collection_day,
+    collection_figures,
     network_raw_asset,
     record_failures,
     skip_unless_ready,
     store_raw,
 )
+from phoenix_assets.metrics.recording import record_run_figures
+from phoenix_assets.metrics.resource import MetricsExporter
 from phoenix_assets.pipeline_config import PipelineConfig
 from phoenix_assets.sources.mls import collect_listings
 from phoenix_assets.sources.source_resources import MlsResoResource
@@ -28,6 +32,7 @@ def raw_mls_listings(
     pipeline: PipelineConfig,
     mls: MlsResoResource,
     mongo: MongoResource,
+    metrics: MetricsExporter,
 ) -> dg.MaterializeResult:
     """Phoenix-area MLS listings from a RESO Web API feed (source `mls`), verbatim.
 
@@ -38,6 +43,7 @@ def raw_mls_listings(
     of a day starts from the watermarks that day first started from, so replacing the
     day's partition never loses what an earlier run of it stored.
     """
+    started = time.monotonic()
     db = mongo.get_database()
     now = dt.datetime.now(dt.UTC)
     settings = mls.settings()
@@ -51,6 +57,8 @@ def raw_mls_listings(
         what_to_set="set MLS_RESO_BASE_URL and MLS_RESO_TOKEN (or MLS_RESO_CLIENT_ID, "
         "MLS_RESO_CLIENT_SECRET and MLS_RESO_TOKEN_URL)",
         collected_at=now,
+        metrics=metrics,
+        started=started,
     )
     if skipped:
         return skipped
@@ -65,6 +73,7 @@ def raw_mls_listings(
     metadata = store_raw(context, db, asset=ASSET, source=SOURCE, result=result, collected_at=now)
     for zip_code, watermark in advanced.items():  # only after the documents are stored
         watermarks.advance(SOURCE, zip_code, watermark)
+    record_run_figures(context, metrics, collection_figures(result, zip_codes, started))
     return dg.MaterializeResult(
         metadata={
             **metadata,

@@ -14,6 +14,9 @@ import dagster as dg
 from pymongo.database import Database
 
 from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY, raw_freshness_policy
+from phoenix_assets.metrics.figures import RunFigures, raw_figures
+from phoenix_assets.metrics.recording import record_run_figures
+from phoenix_assets.metrics.resource import MetricsExporter
 from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.sources.collection import CollectionResult
 from phoenix_assets.sources.envelope import raw_document
@@ -129,8 +132,11 @@ def skip_unless_ready(
     configured: bool,
     what_to_set: str,
     collected_at: dt.datetime,
+    metrics: MetricsExporter,
+    started: float,
 ) -> dg.MaterializeResult | None:
-    """For a source that is disabled or lacks its settings: one log line, empty partitions.
+    """For a source that is disabled or lacks its settings: one log line, empty partitions
+    and the run's figures (nothing collected).
 
     Returns None when the source is ready to collect.
     """
@@ -143,7 +149,28 @@ def skip_unless_ready(
     metadata = store_raw(
         context, db, asset=asset, source=source, result=None, collected_at=collected_at
     )
+    record_run_figures(
+        context, metrics, raw_figures(source=source, started=started, documents_by_zip={})
+    )
     return dg.MaterializeResult(metadata={**metadata, "enabled": enabled, "configured": configured})
+
+
+def collection_figures(
+    result: CollectionResult, zip_codes: Sequence[str], started: float
+) -> RunFigures:
+    """A collection run's figures: documents per ZIP (every configured ZIP, 0 included),
+    requests, retries and ZIPs failed."""
+    per_zip = dict.fromkeys(zip_codes, 0)
+    for record in result.records:
+        per_zip[record.zip_code] = per_zip.get(record.zip_code, 0) + 1
+    return raw_figures(
+        source=result.source,
+        started=started,
+        documents_by_zip=per_zip,
+        requests=result.stats.requests,
+        retries=result.stats.retries,
+        zip_codes_failed=len(result.zip_codes_failed),
+    )
 
 
 def record_failures(

@@ -1,0 +1,87 @@
+"""Where the run figures go: the environment variables, parsed when the code location loads.
+
+Neither variable set means nothing is exported (the figures still become asset metadata).
+"""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from phoenix_assets.settings import ConfigError, parse_number_setting
+
+PHOENIX_METRICS_TEXTFILE_DIR = "PHOENIX_METRICS_TEXTFILE_DIR"
+PHOENIX_METRICS_PUSHGATEWAY_URL = "PHOENIX_METRICS_PUSHGATEWAY_URL"
+PHOENIX_METRICS_PUSH_TIMEOUT_SECONDS = "PHOENIX_METRICS_PUSH_TIMEOUT_SECONDS"
+
+# A push that hangs must not hold up the asset for long: metrics are best effort.
+DEFAULT_PUSH_TIMEOUT_SECONDS = 5.0
+
+
+def parse_textfile_dir(raw: str | None) -> str | None:
+    """``PHOENIX_METRICS_TEXTFILE_DIR``: node_exporter's textfile collector directory.
+
+    Made absolute here, so every process writes to the same place whatever its working
+    directory. A path that exists and is not a directory is refused; a missing directory
+    is created by the first export.
+    """
+    if raw is None or not raw.strip():
+        return None
+    path = Path(raw.strip()).expanduser().absolute()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{PHOENIX_METRICS_TEXTFILE_DIR}: {str(path)!r} is not a directory")
+    return str(path)
+
+
+def parse_pushgateway_url(raw: str | None) -> str | None:
+    """``PHOENIX_METRICS_PUSHGATEWAY_URL``: a Prometheus Pushgateway's base URL."""
+    if raw is None or not raw.strip():
+        return None
+    url = raw.strip().rstrip("/")
+    expected = "expected an http(s) URL such as http://pushgateway:9091"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{PHOENIX_METRICS_PUSHGATEWAY_URL}: {url!r} is not valid ({expected})")
+    if parts.username or parts.password:
+        # urllib would ignore them, and they would show in every warning: refuse them.
+        raise ConfigError(
+            f"{PHOENIX_METRICS_PUSHGATEWAY_URL}: credentials in the URL are not supported"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(
+            f"{PHOENIX_METRICS_PUSHGATEWAY_URL}: {url!r} has a query or fragment ({expected})"
+        )
+    try:
+        parts.port  # noqa: B018 - raises on a port out of range or not a number
+    except ValueError:
+        raise ConfigError(
+            f"{PHOENIX_METRICS_PUSHGATEWAY_URL}: {url!r} has an invalid port ({expected})"
+        ) from None
+    return url
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """Where metrics go: a textfile directory, a Pushgateway, both or neither."""
+
+    textfile_dir: str | None = None
+    pushgateway_url: str | None = None
+    push_timeout_seconds: float = DEFAULT_PUSH_TIMEOUT_SECONDS
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "MetricsSettings":
+        env = os.environ if environ is None else environ
+        return cls(
+            textfile_dir=parse_textfile_dir(env.get(PHOENIX_METRICS_TEXTFILE_DIR)),
+            pushgateway_url=parse_pushgateway_url(env.get(PHOENIX_METRICS_PUSHGATEWAY_URL)),
+            push_timeout_seconds=parse_number_setting(
+                env,
+                PHOENIX_METRICS_PUSH_TIMEOUT_SECONDS,
+                DEFAULT_PUSH_TIMEOUT_SECONDS,
+                integer=False,
+                minimum=0,
+                maximum=60,
+                exclusive_minimum=True,
+            ),
+        )

@@ -1,0 +1,1 @@
+"""Tests of the run figures and their Prometheus export."""
