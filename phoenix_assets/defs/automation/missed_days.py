@@ -152,6 +152,8 @@ def build_missed_day_sensor(settings: MissedDaySettings) -> dg.SensorDefinition:
     def missed_day_backfill(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         """Look back over recent days and launch one backfill for the incomplete ones."""
         days = due_days(dt.datetime.now(dt.UTC), settings)
+        if context.repository_def is None:  # the daemon always passes it
+            raise dg.DagsterInvariantViolationError("the sensor needs its repository")
         asset_graph = context.repository_def.asset_graph
         keys = sorted(DAILY_GRAPH.resolve(asset_graph), key=lambda k: k.to_user_string())
         statuses = []
