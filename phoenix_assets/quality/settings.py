@@ -1,0 +1,124 @@
+"""Thresholds of the data-quality checks, from the environment.
+
+Parsed when the code location loads: a value that is not a number, or out of range,
+fails the load with a ``ConfigError`` naming the variable. Defaults were measured on
+the demo source (15 days, the ten default ZIPs): it has no nulls in these fields, no
+value near these bounds, no quarantined record, and a daily row count within 1.5% of
+its trailing week, so the default pipeline passes every check with a wide margin,
+while a real feed's occasional odd record does not raise a warning every day.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+from phoenix_assets.settings import ConfigError, parse_number_setting
+
+PREFIX = "PHOENIX_QUALITY_"
+MAX_NULL_LIST_PRICE = f"{PREFIX}MAX_NULL_LIST_PRICE"
+MAX_NULL_LIVING_AREA = f"{PREFIX}MAX_NULL_LIVING_AREA"
+MAX_NULL_POSTAL_CODE = f"{PREFIX}MAX_NULL_POSTAL_CODE"
+MAX_NULL_COORDINATES = f"{PREFIX}MAX_NULL_COORDINATES"
+MIN_LIST_PRICE = f"{PREFIX}MIN_LIST_PRICE"
+MAX_LIST_PRICE = f"{PREFIX}MAX_LIST_PRICE"
+MIN_PRICE_PER_SQFT = f"{PREFIX}MIN_PRICE_PER_SQFT"
+MAX_PRICE_PER_SQFT = f"{PREFIX}MAX_PRICE_PER_SQFT"
+MIN_YEAR_BUILT = f"{PREFIX}MIN_YEAR_BUILT"
+MAX_OUT_OF_RANGE = f"{PREFIX}MAX_OUT_OF_RANGE"
+ROW_COUNT_TOLERANCE = f"{PREFIX}ROW_COUNT_TOLERANCE"
+MAX_QUARANTINE = f"{PREFIX}MAX_QUARANTINE"
+
+# Maricopa County's bounding box (degrees), a little padded; every ZIP the pipeline
+# can track lies inside it.
+MARICOPA_LATITUDE = (32.50, 34.05)
+MARICOPA_LONGITUDE = (-113.34, -111.03)
+# Homes are listed before they are finished: a year built up to this many years after
+# the snapshot's own year is plausible.
+YEAR_BUILT_AHEAD = 2
+# The row-count check compares a day with the mean of this many days before it.
+TRAILING_DAYS = 7
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    """Every threshold of the snapshot checks. Rates are fractions (0.02 = 2%)."""
+
+    max_null_list_price: float = 0.02  # among properties with a listing status
+    max_null_living_area: float = 0.05
+    max_null_postal_code: float = 0.0  # a property without a ZIP is in no summary
+    max_null_coordinates: float = 0.05
+    min_list_price: float = 10_000
+    max_list_price: float = 50_000_000
+    min_price_per_sqft: float = 25
+    max_price_per_sqft: float = 3_000
+    min_year_built: int = 1850
+    max_out_of_range: float = 0.01  # share of a field's values allowed outside its bounds
+    row_count_tolerance: float = 0.25  # allowed relative distance from the trailing mean
+    max_quarantine: float = 0.02  # quarantined / (stored + quarantined)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> QualitySettings:
+        env = os.environ if environ is None else environ
+        defaults = cls()
+
+        def rate(name: str, default: float) -> float:
+            return float(
+                parse_number_setting(env, name, default, integer=False, minimum=0, maximum=1)
+            )
+
+        def positive(name: str, default: float) -> float:
+            return float(
+                parse_number_setting(
+                    env, name, default, integer=False, minimum=0, exclusive_minimum=True
+                )
+            )
+
+        settings = cls(
+            max_null_list_price=rate(MAX_NULL_LIST_PRICE, defaults.max_null_list_price),
+            max_null_living_area=rate(MAX_NULL_LIVING_AREA, defaults.max_null_living_area),
+            max_null_postal_code=rate(MAX_NULL_POSTAL_CODE, defaults.max_null_postal_code),
+            max_null_coordinates=rate(MAX_NULL_COORDINATES, defaults.max_null_coordinates),
+            min_list_price=positive(MIN_LIST_PRICE, defaults.min_list_price),
+            max_list_price=positive(MAX_LIST_PRICE, defaults.max_list_price),
+            min_price_per_sqft=positive(MIN_PRICE_PER_SQFT, defaults.min_price_per_sqft),
+            max_price_per_sqft=positive(MAX_PRICE_PER_SQFT, defaults.max_price_per_sqft),
+            min_year_built=int(
+                parse_number_setting(
+                    env,
+                    MIN_YEAR_BUILT,
+                    defaults.min_year_built,
+                    integer=True,
+                    minimum=1700,
+                    maximum=2100,
+                )
+            ),
+            max_out_of_range=rate(MAX_OUT_OF_RANGE, defaults.max_out_of_range),
+            row_count_tolerance=float(
+                parse_number_setting(
+                    env,
+                    ROW_COUNT_TOLERANCE,
+                    defaults.row_count_tolerance,
+                    integer=False,
+                    minimum=0,
+                    maximum=10,
+                )
+            ),
+            max_quarantine=rate(MAX_QUARANTINE, defaults.max_quarantine),
+        )
+        for low, high, low_name, high_name in (
+            (settings.min_list_price, settings.max_list_price, MIN_LIST_PRICE, MAX_LIST_PRICE),
+            (
+                settings.min_price_per_sqft,
+                settings.max_price_per_sqft,
+                MIN_PRICE_PER_SQFT,
+                MAX_PRICE_PER_SQFT,
+            ),
+        ):
+            if low >= high:
+                raise ConfigError(f"{low_name}: {low:g} must be below {high_name} ({high:g})")
+        return settings
+
+    def as_dict(self) -> dict[str, float]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -1,0 +1,426 @@
+"""The snapshot checks in real runs against the test MongoDB server.
+
+One module-wide database holds two days the real `daily_pipeline` built from the demo
+source (a single run over the range); each test writes a crafted partition next to them,
+on a day of its own, and runs the checks on it (days at least a week apart, so one
+test's partition never enters another's trailing-week row count).
+"""
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+from pymongo import MongoClient
+from pymongo.database import Database
+
+import phoenix_assets
+from phoenix_assets.defs.assets.market import daily_market_summary
+from phoenix_assets.defs.assets.property_events import property_events
+from phoenix_assets.defs.checks.snapshot_checks import (
+    DUPLICATES,
+    INTEGRITY_SPECS,
+    NULL_RATES,
+    PROFILE_SPECS,
+    QUARANTINE,
+    RANGES,
+    ROW_COUNT,
+    SCHEMA,
+    ZIP_COVERAGE,
+    property_snapshots_integrity,
+    property_snapshots_profile,
+)
+from phoenix_assets.domain.adapters import property_from_reso
+from phoenix_assets.domain.merge import merge_properties
+from phoenix_assets.domain.property import Property
+from phoenix_assets.partitions import daily_partitions
+from phoenix_assets.sources.demo import demo_listings
+from phoenix_assets.storage.partition_store import (
+    NATURAL_KEY,
+    PARTITION_FIELD,
+    replace_partitions,
+)
+from phoenix_assets.storage.quarantine import quarantine_entry, replace_quarantine
+from phoenix_assets_tests.conftest import PIPELINE_VARIABLE_PREFIXES, TEST_URI_VARIABLE
+
+ZIPS = ("85018", "85033", "85044")
+DAYS = ["2026-11-17", "2026-11-18"]
+ALL_CHECKS = {spec.name for spec in [*INTEGRITY_SPECS, *PROFILE_SPECS]}
+BLOCKING = {spec.name for spec in INTEGRITY_SPECS}
+CHECKS_ONLY = dg.define_asset_job(
+    "snapshot_checks_only",
+    selection=dg.AssetSelection.checks_for_assets(dg.AssetKey("property_snapshots")),
+)
+Evaluations = dict[tuple[str, str], dg.AssetCheckEvaluation]
+
+
+def _load() -> dg.Definitions:
+    """The code location as the environment now says, plus a job running only the checks."""
+    loaded = dg.load_from_defs_folder(path_within_project=Path(phoenix_assets.__file__).parent)
+    return dg.Definitions.merge(loaded, dg.Definitions(jobs=[CHECKS_ONLY]))
+
+
+def _range_tags(first: str, last: str) -> dict[str, str]:
+    return {
+        "dagster/asset_partition_range_start": first,
+        "dagster/asset_partition_range_end": last,
+    }
+
+
+def _evaluations(result: dg.ExecuteInProcessResult) -> Evaluations:
+    found: Evaluations = {}
+    for evaluation in result.get_asset_check_evaluations():
+        key = (evaluation.check_name, str(evaluation.partition))
+        assert key not in found, f"{key} evaluated twice"
+        found[key] = evaluation
+    return found
+
+
+def _failed(evaluations: Evaluations) -> set[tuple[str, str]]:
+    return {key for key, evaluation in evaluations.items() if not evaluation.passed}
+
+
+def _metadata(evaluation: dg.AssetCheckEvaluation, name: str) -> Any:
+    return evaluation.metadata[name].value
+
+
+@pytest.fixture(scope="module")
+def pipeline(
+    mongo_client: MongoClient[dict], mongo_uri: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    """Two demo days built in one range run of `daily_pipeline`, in a database of this module."""
+    name = f"phoenix_test_{uuid.uuid4().hex[:10]}"
+    home = tmp_path_factory.mktemp("dagster_home")
+    with pytest.MonkeyPatch.context() as patch:
+        for variable in list(os.environ):
+            if variable.startswith(PIPELINE_VARIABLE_PREFIXES) and variable != TEST_URI_VARIABLE:
+                patch.delenv(variable)
+        patch.setenv("MONGODB_URI", mongo_uri)
+        patch.setenv("MONGODB_DATABASE", name)
+        patch.setenv("PHOENIX_ZIP_CODES", ",".join(ZIPS))
+        patch.setenv("DAGSTER_HOME", str(home))
+        defs = _load()
+        result = defs.resolve_job_def("daily_pipeline").execute_in_process(
+            tags=_range_tags(DAYS[0], DAYS[-1])
+        )
+        assert result.success
+        yield {"defs": defs, "db": mongo_client[name], "result": result, "patch": patch}
+    mongo_client.drop_database(name)
+
+
+def _good_copy(db: Database[dict], day: str) -> list[dict[str, Any]]:
+    """The pipeline's last day, re-dated to ``day``: a good partition to spoil."""
+    documents = list(db["property_snapshots"].find({"partition_key": DAYS[-1]}))
+    assert len(documents) > 300
+    for document in documents:
+        document.update(
+            snapshot_date=day, partition_key=day, _id=f"{document['property_id']}:{day}"
+        )
+    return documents
+
+
+def _store(db: Database[dict], day: str, documents: list[dict[str, Any]]) -> None:
+    replace_partitions(db, "property_snapshots", [day], documents)
+
+
+def _check(defs: dg.Definitions, first: str, last: str | None = None) -> dg.ExecuteInProcessResult:
+    job = defs.resolve_job_def(CHECKS_ONLY.name)
+    # A job of checks only selects no asset to validate a partition key against: the
+    # partition goes in as the run tags the UI sets when it launches checks of a partition.
+    tags = {"dagster/partition": first} if last is None else _range_tags(first, last)
+    return job.execute_in_process(tags=tags, raise_on_error=False)
+
+
+def test_the_default_pipeline_passes_every_check_on_every_day_of_a_range_run(
+    pipeline: dict[str, Any],
+) -> None:
+    evaluations = _evaluations(pipeline["result"])
+    assert set(evaluations) == {(name, day) for name in ALL_CHECKS for day in DAYS}
+    assert not _failed(evaluations), {k: e.description for k, e in evaluations.items()}
+    for (name, _), evaluation in evaluations.items():
+        assert evaluation.blocking is (name in BLOCKING)
+        expected = dg.AssetCheckSeverity.ERROR if name in BLOCKING else dg.AssetCheckSeverity.WARN
+        assert evaluation.severity == expected
+        assert evaluation.target_materialization_data is not None
+        assert evaluation.description
+    # Each day is judged on its own figures: the second day's trailing week is the first.
+    db = pipeline["db"]
+    for day in DAYS:
+        stored = db["property_snapshots"].count_documents({"partition_key": day})
+        assert _metadata(evaluations[(SCHEMA, day)], "documents") == stored
+        assert _metadata(evaluations[(ZIP_COVERAGE, day)], "missing_zips") == []
+    assert _metadata(evaluations[(ROW_COUNT, DAYS[0])], "history_days") == 0
+    assert _metadata(evaluations[(ROW_COUNT, DAYS[1])], "history") == {
+        DAYS[0]: db["property_snapshots"].count_documents({"partition_key": DAYS[0]})
+    }
+
+
+def test_the_daily_pipeline_job_runs_the_checks_before_the_downstream_assets(
+    pipeline: dict[str, Any],
+) -> None:
+    job = pipeline["defs"].resolve_job_def("daily_pipeline")
+    check_keys = {key.name for key in job.asset_layer.asset_graph.asset_check_keys}
+    assert check_keys >= ALL_CHECKS
+    order = [
+        event.step_key
+        for event in pipeline["result"].all_events
+        if event.event_type_value == "STEP_SUCCESS"
+    ]
+    blocking_op = property_snapshots_integrity.node_def.name
+    assert order.index("property_snapshots") < order.index(blocking_op)
+    assert order.index(blocking_op) < order.index("property_events")
+    assert order.index(blocking_op) < order.index("daily_market_summary")
+
+
+def test_documents_violating_the_schema_fail_the_blocking_check(
+    pipeline: dict[str, Any],
+) -> None:
+    day, db = "2026-12-01", pipeline["db"]
+    documents = _good_copy(db, day)
+    documents[0]["list_price"] = -1  # must be positive
+    documents[1]["postal_code"] = "ABCDE"  # not a ZIP
+    documents[2]["snapshot_date"] = DAYS[0]  # filed under the wrong day
+    _store(db, day, documents)
+    result = _check(pipeline["defs"], day)
+    assert not result.success  # a blocking failure fails its step
+    evaluations = _evaluations(result)
+    assert _failed(evaluations) == {(SCHEMA, day)}
+    schema = evaluations[(SCHEMA, day)]
+    assert _metadata(schema, "invalid_documents") == 3
+    assert _metadata(schema, "invalid_by_field") == {
+        "list_price": 1,
+        "postal_code": 1,
+        "snapshot_date": 1,
+    }
+    assert {e["_id"] for e in _metadata(schema, "examples")} == {d["_id"] for d in documents[:3]}
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_key == property_snapshots_integrity.node_def.name
+
+
+def test_two_properties_claiming_one_parcel_fail_the_blocking_check(
+    pipeline: dict[str, Any],
+) -> None:
+    day, db = "2026-12-10", pipeline["db"]
+    documents = _good_copy(db, day)
+    apn = documents[0]["parcel_number"]
+    documents[1]["parcel_number"] = apn
+    _store(db, day, documents)
+    result = _check(pipeline["defs"], day)
+    assert not result.success
+    evaluations = _evaluations(result)
+    assert _failed(evaluations) == {(DUPLICATES, day)}
+    duplicates = evaluations[(DUPLICATES, day)]
+    assert _metadata(duplicates, "parcels_claimed_by_several_properties") == 1
+    assert _metadata(duplicates, "examples")["parcels"] == {
+        apn: sorted([documents[0]["property_id"], documents[1]["property_id"]])
+    }
+
+
+def test_null_prices_warn_without_blocking_unless_the_threshold_allows_them(
+    pipeline: dict[str, Any],
+) -> None:
+    day, db = "2026-12-20", pipeline["db"]
+    documents = _good_copy(db, day)
+    listed = [d for d in documents if d.get("standard_status")]
+    for document in listed[: len(listed) // 10]:
+        document["list_price"] = None
+    _store(db, day, documents)
+    result = _check(pipeline["defs"], day)
+    assert result.success  # a warning never fails the run
+    evaluations = _evaluations(result)
+    assert _failed(evaluations) == {(NULL_RATES, day)}
+    nulls = evaluations[(NULL_RATES, day)]
+    assert nulls.severity == dg.AssetCheckSeverity.WARN
+    price = _metadata(nulls, "fields")["list_price"]
+    assert (price["nulls"], price["of"]) == (len(listed) // 10, len(listed))
+    assert price["max_rate"] == 0.02
+
+    # The same partition judged with a threshold set in the environment, read at load.
+    pipeline["patch"].setenv("PHOENIX_QUALITY_MAX_NULL_LIST_PRICE", "0.5")
+    try:
+        relaxed = _evaluations(_check(_load(), day))
+    finally:
+        pipeline["patch"].delenv("PHOENIX_QUALITY_MAX_NULL_LIST_PRICE")
+    assert relaxed[(NULL_RATES, day)].passed
+    assert _metadata(relaxed[(NULL_RATES, day)], "fields")["list_price"]["max_rate"] == 0.5
+
+
+def test_coordinates_outside_the_county_warn(pipeline: dict[str, Any]) -> None:
+    day, db = "2026-12-30", pipeline["db"]
+    documents = _good_copy(db, day)
+    moved = documents[:: len(documents) // 20][:20]  # about 3%, over the 1% default
+    for document in moved:
+        document.update(latitude=40.7128, longitude=-74.006)  # valid, but New York
+    _store(db, day, documents)
+    evaluations = _evaluations(_check(pipeline["defs"], day))
+    assert _failed(evaluations) == {(RANGES, day)}
+    coordinates = _metadata(evaluations[(RANGES, day)], "fields")["coordinates"]
+    assert coordinates["out_of_range"] == len(moved)
+    shown = {example["property_id"] for example in coordinates["examples"]}
+    assert len(shown) == 5 and shown <= {d["property_id"] for d in moved}
+
+
+def test_a_target_zip_with_no_property_warns(pipeline: dict[str, Any]) -> None:
+    day, db = "2027-01-08", pipeline["db"]
+    documents = [d for d in _good_copy(db, day) if d["postal_code"] != "85044"]
+    _store(db, day, documents)
+    evaluations = _evaluations(_check(pipeline["defs"], day))
+    assert _failed(evaluations) == {(ZIP_COVERAGE, day)}
+    coverage = evaluations[(ZIP_COVERAGE, day)]
+    assert _metadata(coverage, "missing_zips") == ["85044"]
+    assert _metadata(coverage, "rows_by_zip")["85044"] == 0
+
+
+def test_a_row_count_collapse_warns_on_its_own_day_of_a_range(pipeline: dict[str, Any]) -> None:
+    days = ["2027-01-20", "2027-01-21", "2027-01-22", "2027-01-23"]
+    db = pipeline["db"]
+    for day in days[:-1]:
+        _store(db, day, _good_copy(db, day))
+    full = _good_copy(db, days[-1])
+    kept = full[::3]  # every ZIP keeps a third
+    _store(db, days[-1], kept)
+    evaluations = _evaluations(_check(pipeline["defs"], days[0], days[-1]))
+    # Every day of the range is evaluated by every check; only the collapse fails.
+    assert set(evaluations) == {(name, day) for name in ALL_CHECKS for day in days}
+    assert _failed(evaluations) == {(ROW_COUNT, days[-1])}
+    first, collapse = evaluations[(ROW_COUNT, days[0])], evaluations[(ROW_COUNT, days[-1])]
+    assert _metadata(first, "history_days") == 0
+    assert "no stored partition" in str(first.description)
+    assert _metadata(collapse, "history") == dict.fromkeys(days[:-1], len(full))
+    assert _metadata(collapse, "deviation") == pytest.approx(len(kept) / len(full) - 1, abs=1e-6)
+
+
+def test_heavy_quarantine_warns_on_its_own_day(pipeline: dict[str, Any]) -> None:
+    day_before, day, db = "2027-01-31", "2027-02-01", pipeline["db"]
+    _store(db, day_before, _good_copy(db, day_before))
+    documents = _good_copy(db, day)
+    _store(db, day, documents)
+    # A light quarantine the day before (1 record): under the threshold.
+    replace_quarantine(
+        db,
+        "property_snapshots",
+        [day_before],
+        [
+            quarantine_entry(
+                asset="property_snapshots",
+                partition_key=day_before,
+                source="mls",
+                source_id="ODD-1",
+                reason="postal_code: String should match pattern",
+                payload={},
+            )
+        ],
+    )
+    entries = [
+        quarantine_entry(
+            asset="property_snapshots",
+            partition_key=day,
+            source="mls",
+            source_id=f"BAD-{n}",
+            reason="list_price: Input should be greater than 0",
+            payload={"ListPrice": -1},
+        )
+        for n in range(len(documents) // 10)
+    ]
+    replace_quarantine(db, "property_snapshots", [day], entries)
+    evaluations = _evaluations(_check(pipeline["defs"], day_before, day))
+    assert _failed(evaluations) == {(QUARANTINE, day)}
+    assert _metadata(evaluations[(QUARANTINE, day_before)], "quarantined") == 1
+    share = evaluations[(QUARANTINE, day)]
+    assert _metadata(share, "quarantined") == len(entries)
+    expected = len(entries) / (len(entries) + len(documents))
+    assert _metadata(share, "share") == pytest.approx(expected, abs=1e-6)
+    assert _metadata(share, "top_reasons") == {entries[0]["reason"]: len(entries)}
+
+
+def _substitute_snapshots(corrupt: bool) -> dg.AssetsDefinition:
+    """A stand-in for `property_snapshots`, stored the same way, built from the demo feed;
+    when ``corrupt``, two of its properties claim one parcel (a merge failure)."""
+
+    @dg.asset(
+        name="property_snapshots",
+        partitions_def=daily_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name="properties",
+        metadata={NATURAL_KEY: ["property_id"], PARTITION_FIELD: "snapshot_date"},
+    )
+    def substitute(context: dg.AssetExecutionContext) -> list[Property]:
+        snapshots: list[Property] = []
+        for key in context.partition_keys:
+            day = dt.date.fromisoformat(key)
+            records = [
+                property_from_reso(listing, source="demo", day=day)
+                for zip_code in ZIPS
+                for listing in demo_listings(zip_code, day)
+            ]
+            merged = merge_properties(records)
+            if corrupt:
+                merged[1] = merged[1].model_copy(update={"parcel_number": merged[0].parcel_number})
+            snapshots.extend(merged)
+        return snapshots
+
+    return substitute
+
+
+@pytest.mark.parametrize("corrupt", [True, False], ids=["merge_failure", "clean"])
+def test_a_blocking_failure_stops_the_downstream_assets(
+    pipeline_env: dict[str, str],
+    load_definitions: Callable[[], dg.Definitions],
+    db: Database[dict],
+    corrupt: bool,
+) -> None:
+    assets = [_substitute_snapshots(corrupt), property_events, daily_market_summary]
+    defs = dg.Definitions(
+        assets=assets,
+        asset_checks=[property_snapshots_integrity, property_snapshots_profile],
+        jobs=[dg.define_asset_job("substituted", selection=dg.AssetSelection.all())],
+        resources=load_definitions().resources,
+    )
+    result = defs.resolve_job_def("substituted").execute_in_process(
+        tags=_range_tags(*DAYS), raise_on_error=False
+    )
+    materialized = {
+        (event.asset_key.to_user_string(), event.partition)
+        for event in result.get_asset_materialization_events()
+        if event.asset_key is not None
+    }
+    evaluations = _evaluations(result)
+    assert {(SCHEMA, day) for day in DAYS} <= set(evaluations)
+    assert db["property_snapshots"].count_documents({}) > 0
+    if corrupt:
+        assert not result.success
+        assert _failed(evaluations) == {(DUPLICATES, day) for day in DAYS}
+        assert materialized == {("property_snapshots", day) for day in DAYS}
+        assert db["property_events"].count_documents({}) == 0
+        assert db["daily_market_summary"].count_documents({}) == 0
+    else:
+        assert result.success
+        assert not _failed(evaluations)
+        assert {asset for asset, _ in materialized} == {
+            "property_snapshots",
+            "property_events",
+            "daily_market_summary",
+        }
+        assert db["daily_market_summary"].count_documents({}) == len(DAYS) * (len(ZIPS) + 1)
+
+
+def test_a_bad_threshold_fails_the_load_naming_its_variable(
+    pipeline_env: dict[str, str],
+    load_definitions: Callable[[], dg.Definitions],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PHOENIX_QUALITY_ROW_COUNT_TOLERANCE", "a lot")
+    with pytest.raises(Exception) as raised:
+        load_definitions()
+    chain: list[BaseException] = []
+    error: BaseException | None = raised.value
+    while error is not None:
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    assert any(
+        "PHOENIX_QUALITY_ROW_COUNT_TOLERANCE: 'a lot' is not a number" in str(e) for e in chain
+    )

@@ -1,0 +1,70 @@
+"""Thresholds of the quality checks: defaults, overrides, and errors naming the variable."""
+
+import pytest
+
+from phoenix_assets.quality.settings import QualitySettings
+from phoenix_assets.settings import ConfigError
+
+
+def test_defaults_with_nothing_set() -> None:
+    settings = QualitySettings.from_env({})
+    assert settings == QualitySettings()
+    assert 0 < settings.max_null_list_price < 1
+    assert settings.min_list_price < settings.max_list_price
+
+
+def test_every_threshold_is_read_from_its_variable() -> None:
+    settings = QualitySettings.from_env(
+        {
+            "PHOENIX_QUALITY_MAX_NULL_LIST_PRICE": "0.1",
+            "PHOENIX_QUALITY_MAX_NULL_LIVING_AREA": "0.2",
+            "PHOENIX_QUALITY_MAX_NULL_POSTAL_CODE": "0.01",
+            "PHOENIX_QUALITY_MAX_NULL_COORDINATES": "0.3",
+            "PHOENIX_QUALITY_MIN_LIST_PRICE": "5000",
+            "PHOENIX_QUALITY_MAX_LIST_PRICE": "9000000",
+            "PHOENIX_QUALITY_MIN_PRICE_PER_SQFT": "10",
+            "PHOENIX_QUALITY_MAX_PRICE_PER_SQFT": "1500",
+            "PHOENIX_QUALITY_MIN_YEAR_BUILT": "1880",
+            "PHOENIX_QUALITY_MAX_OUT_OF_RANGE": "0.05",
+            "PHOENIX_QUALITY_ROW_COUNT_TOLERANCE": "0.4",
+            "PHOENIX_QUALITY_MAX_QUARANTINE": " 0.07 ",
+        }
+    )
+    assert settings.as_dict() == {
+        "max_null_list_price": 0.1,
+        "max_null_living_area": 0.2,
+        "max_null_postal_code": 0.01,
+        "max_null_coordinates": 0.3,
+        "min_list_price": 5000.0,
+        "max_list_price": 9_000_000.0,
+        "min_price_per_sqft": 10.0,
+        "max_price_per_sqft": 1500.0,
+        "min_year_built": 1880,
+        "max_out_of_range": 0.05,
+        "row_count_tolerance": 0.4,
+        "max_quarantine": 0.07,
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PHOENIX_QUALITY_MAX_NULL_LIST_PRICE", "lots"),
+        ("PHOENIX_QUALITY_MAX_NULL_COORDINATES", "1.5"),  # a rate above 100%
+        ("PHOENIX_QUALITY_MAX_QUARANTINE", "-0.1"),
+        ("PHOENIX_QUALITY_MIN_LIST_PRICE", "0"),
+        ("PHOENIX_QUALITY_MAX_PRICE_PER_SQFT", "nan"),
+        ("PHOENIX_QUALITY_MIN_YEAR_BUILT", "1900.5"),
+        ("PHOENIX_QUALITY_ROW_COUNT_TOLERANCE", "-1"),
+    ],
+)
+def test_a_bad_value_names_its_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        QualitySettings.from_env({name: value})
+
+
+def test_a_minimum_above_its_maximum_names_both() -> None:
+    with pytest.raises(ConfigError) as raised:
+        QualitySettings.from_env({"PHOENIX_QUALITY_MIN_LIST_PRICE": "60000000"})
+    assert "PHOENIX_QUALITY_MIN_LIST_PRICE" in str(raised.value)
+    assert "PHOENIX_QUALITY_MAX_LIST_PRICE" in str(raised.value)
