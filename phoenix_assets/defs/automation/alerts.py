@@ -112,18 +112,7 @@ def _belongs_here(run: dg.DagsterRun, context: dg.SensorEvaluationContext) -> bo
     return repository is not None and repository.has_job(run.job_name)
 
 
-@dg.sensor(
-    name="run_failure_alerts",
-    minimum_interval_seconds=60,
-    default_status=automation_default_status(),
-    description=(
-        "Alerts a person (Slack, webhook, email) when a run of this code location fails or "
-        "an asset check fails, at most once per job or check per "
-        "PHOENIX_ALERT_COOLDOWN_MINUTES (the next alert counts the failures in between), "
-        "and once when it recovers. Launches no run."
-    ),
-)
-def run_failure_alerts(
+def alert_tick(
     context: dg.SensorEvaluationContext, alert_channels: AlertChannelsResource
 ) -> dg.SkipReason:
     """Tell a person when a run of this code location fails or an asset check fails, and
@@ -162,6 +151,25 @@ def run_failure_alerts(
     return dg.SkipReason(outcome.summary)
 
 
+def build_alert_sensor() -> dg.SensorDefinition:
+    """The sensor, its default status read when the code location loads."""
+    return dg.sensor(
+        name="run_failure_alerts",
+        minimum_interval_seconds=60,
+        default_status=automation_default_status(),
+        description=(
+            "Alerts a person (Slack, webhook, email) when a run of this code location fails "
+            "or an asset check fails, at most once per job or check per "
+            "PHOENIX_ALERT_COOLDOWN_MINUTES (the next alert counts the failures in between), "
+            "and once when it recovers. Launches no run."
+        ),
+    )(alert_tick)
+
+
+# For tests that evaluate the sensor directly; the code location builds its own at load.
+run_failure_alerts = build_alert_sensor()
+
+
 @dg.definitions
 def alerting() -> dg.Definitions:
     """The alert sensor and its ``alert_channels`` resource.
@@ -171,6 +179,6 @@ def alerting() -> dg.Definitions:
     """
     AlertSettings.from_env(os.environ)
     return dg.Definitions(
-        sensors=[run_failure_alerts],
+        sensors=[build_alert_sensor()],
         resources={"alert_channels": AlertChannelsResource.from_environment()},
     )
