@@ -1,5 +1,9 @@
 """Send an email over SMTP: STARTTLS, then login when configured; text, HTML, attachments.
 
+An HTML body may show images carried in the message itself (``InlineImage``, referenced
+as ``<img src="cid:NAME">``), as a report's charts are: they go with the HTML in a
+``multipart/related`` part, so mail clients display them without fetching anything.
+
 The password goes to ``smtplib`` and nowhere else: errors carry the server's reply
 and the host, never the credentials.
 """
@@ -7,6 +11,7 @@ and the host, never the credentials.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Sequence
@@ -29,6 +34,25 @@ class Attachment:
     mime_type: str = "application/octet-stream"
 
 
+# A Content-ID is a msg-id (RFC 2392, RFC 5322): printable ASCII without brackets,
+# quotes, spaces or the characters a ``cid:`` URL would have to escape.
+_CID_RE = re.compile(r"^[A-Za-z0-9!#$&'*+\-.=?^_`{|}~@]+$")
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    """An image shown inside the HTML body, which refers to it as ``cid:<cid>``."""
+
+    cid: str
+    content: bytes
+    mime_type: str = "image/png"
+    filename: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _CID_RE.match(self.cid):
+            raise ValueError(f"inline image {self.cid!r}: not a valid Content-ID")
+
+
 def build_message(
     *,
     sender: str,
@@ -37,8 +61,16 @@ def build_message(
     text: str,
     html: str | None = None,
     attachments: Sequence[Attachment] = (),
+    inline_images: Sequence[InlineImage] = (),
 ) -> EmailMessage:
-    """A MIME message: text, ``multipart/alternative`` with HTML, then the attachments."""
+    """A MIME message: text, ``multipart/alternative`` with HTML, then the attachments.
+
+    With ``inline_images`` the HTML alternative becomes ``multipart/related``: the HTML
+    first, then each image with its ``Content-ID``, so the layout is
+    ``mixed[alternative[plain, related[html, images...]], attachments...]``.
+    """
+    if inline_images and html is None:
+        raise ValueError("inline images need an HTML body to show them")
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(to)
@@ -49,10 +81,22 @@ def build_message(
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
+    if inline_images:
+        html_part = message.get_body(preferencelist=("html",))
+        assert html_part is not None  # added just above
+        for image in inline_images:
+            maintype, subtype = _mime_type(image.cid, image.mime_type)
+            # add_related turns the text/html part into multipart/related on the first call.
+            html_part.add_related(
+                image.content,
+                maintype=maintype,
+                subtype=subtype,
+                cid=f"<{image.cid}>",
+                disposition="inline",
+                filename=image.filename,
+            )
     for attachment in attachments:
-        maintype, _, subtype = attachment.mime_type.partition("/")
-        if not maintype or not subtype:
-            raise ValueError(f"{attachment.filename}: {attachment.mime_type!r} is not a MIME type")
+        maintype, subtype = _mime_type(attachment.filename, attachment.mime_type)
         message.add_attachment(
             attachment.content,
             maintype=maintype,
@@ -60,6 +104,13 @@ def build_message(
             filename=attachment.filename,
         )
     return message
+
+
+def _mime_type(what: str, mime_type: str) -> tuple[str, str]:
+    maintype, _, subtype = mime_type.partition("/")
+    if not maintype or not subtype:
+        raise ValueError(f"{what}: {mime_type!r} is not a MIME type")
+    return maintype, subtype
 
 
 def _domain_of(address: str) -> str:
@@ -75,6 +126,7 @@ def send_email(
     text: str,
     html: str | None = None,
     attachments: Sequence[Attachment] = (),
+    inline_images: Sequence[InlineImage] = (),
     timeout_seconds: float = 30.0,
     ssl_context: ssl.SSLContext | None = None,
 ) -> None:
@@ -82,7 +134,8 @@ def send_email(
 
     With ``smtp.starttls`` the connection is upgraded to TLS (certificate and host name
     verified against ``ssl_context``, by default the system's trust store) before any
-    login; the server must offer STARTTLS.
+    login; the server must offer STARTTLS. ``inline_images`` are shown by the HTML body
+    (see ``build_message``).
     """
     if not to:
         raise ValueError("send_email: no recipient")
@@ -93,6 +146,7 @@ def send_email(
         text=text,
         html=html,
         attachments=attachments,
+        inline_images=inline_images,
     )
     where = f"{smtp.host}:{smtp.port}"
     try:

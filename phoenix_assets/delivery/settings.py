@@ -1,4 +1,4 @@
-"""Delivery settings: the SMTP server, the alert channels and the UI's address.
+"""Delivery settings: the SMTP server, the alert and report channels and the UI's address.
 
 Every variable is parsed here, with a ``ConfigError`` naming the variable when its
 value cannot be used, so the code location fails at load rather than an alert failing
@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import parseaddr
+from typing import Literal, cast, get_args
 from urllib.parse import urlsplit
 
 from phoenix_assets.delivery.webhook import mask_url
@@ -30,6 +31,9 @@ PHOENIX_ALERT_SLACK_WEBHOOK_URL = "PHOENIX_ALERT_SLACK_WEBHOOK_URL"
 PHOENIX_ALERT_WEBHOOK_URL = "PHOENIX_ALERT_WEBHOOK_URL"
 PHOENIX_ALERT_COOLDOWN_MINUTES = "PHOENIX_ALERT_COOLDOWN_MINUTES"
 PHOENIX_UI_URL = "PHOENIX_UI_URL"
+PHOENIX_REPORT_EMAIL_TO = "PHOENIX_REPORT_EMAIL_TO"
+PHOENIX_REPORT_WEBHOOK_URL = "PHOENIX_REPORT_WEBHOOK_URL"
+PHOENIX_REPORT_WEBHOOK_FORMAT = "PHOENIX_REPORT_WEBHOOK_FORMAT"
 
 # Every delivery variable, in the order the README lists them.
 DELIVERY_VARIABLES: tuple[str, ...] = (
@@ -44,11 +48,17 @@ DELIVERY_VARIABLES: tuple[str, ...] = (
     PHOENIX_ALERT_WEBHOOK_URL,
     PHOENIX_ALERT_COOLDOWN_MINUTES,
     PHOENIX_UI_URL,
+    PHOENIX_REPORT_EMAIL_TO,
+    PHOENIX_REPORT_WEBHOOK_URL,
+    PHOENIX_REPORT_WEBHOOK_FORMAT,
 )
 
 DEFAULT_SMTP_PORT = 587
 DEFAULT_COOLDOWN_MINUTES = 60
 MAX_COOLDOWN_MINUTES = 7 * 24 * 60
+
+WebhookFormat = Literal["auto", "slack", "json"]
+WEBHOOK_FORMATS: tuple[str, ...] = get_args(WebhookFormat)
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
@@ -270,4 +280,53 @@ class AlertSettings:
             self.slack_webhook_url,
             self.webhook_url,
         ]
+        return tuple(v for v in values if v)
+
+
+@dataclass(frozen=True)
+class ReportDeliverySettings:
+    """Where the market reports go: email (through ``smtp``) and/or one webhook.
+
+    ``webhook_format`` is ``auto`` (Slack's format for a ``hooks.slack.com`` URL, generic
+    JSON otherwise), ``slack`` (for Slack-compatible receivers on other hosts) or
+    ``json``. The webhook URL is a secret and never shown by ``repr``.
+    """
+
+    smtp: SmtpSettings | None = None
+    email_to: tuple[str, ...] = ()
+    webhook_url: str | None = field(default=None, repr=False)
+    webhook_format: WebhookFormat = "auto"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ReportDeliverySettings:
+        """Parse the report variables (and the SMTP ones); a ``ConfigError`` names the bad one."""
+        env = os.environ if env is None else env
+        smtp = SmtpSettings.from_env(env)
+        email_to = parse_email_list(env, PHOENIX_REPORT_EMAIL_TO)
+        if email_to and smtp is None:
+            raise ConfigError(
+                f"{PHOENIX_SMTP_HOST}: not set, but {PHOENIX_REPORT_EMAIL_TO} is "
+                "(emailed reports need an SMTP server)"
+            )
+        webhook_format = (_text(env, PHOENIX_REPORT_WEBHOOK_FORMAT) or "auto").lower()
+        if webhook_format not in WEBHOOK_FORMATS:
+            raise ConfigError(
+                f"{PHOENIX_REPORT_WEBHOOK_FORMAT}: {webhook_format!r} is not one of "
+                f"{', '.join(WEBHOOK_FORMATS)}"
+            )
+        return cls(
+            smtp=smtp if email_to else None,
+            email_to=email_to,
+            webhook_url=parse_url_setting(env, PHOENIX_REPORT_WEBHOOK_URL),
+            webhook_format=cast(WebhookFormat, webhook_format),
+        )
+
+    @property
+    def slack(self) -> bool | None:
+        """Whether to post Slack's format: forced by ``webhook_format``, None = by the URL."""
+        return {"auto": None, "slack": True, "json": False}[self.webhook_format]
+
+    def secrets(self) -> tuple[str, ...]:
+        """The secret values, to scrub from any text that leaves the process."""
+        values = [self.smtp.password if self.smtp else None, self.webhook_url]
         return tuple(v for v in values if v)

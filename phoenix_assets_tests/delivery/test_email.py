@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from phoenix_assets.delivery.email import Attachment, send_email
+from phoenix_assets.delivery.email import Attachment, InlineImage, build_message, send_email
 from phoenix_assets.delivery.errors import DeliveryError
 from phoenix_assets.delivery.settings import SmtpSettings
 from phoenix_assets_tests.delivery.smtp_server import (
@@ -143,3 +143,69 @@ def test_the_password_never_shows_in_repr() -> None:
         host="smtp.example.com", port=587, sender="a@example.com", username=USER, password=PASSWORD
     )
     assert PASSWORD not in repr(settings)
+
+
+def test_inline_images_travel_with_the_html_as_related_parts() -> None:
+    html = '<p>Prices</p><img src="cid:prices"><img src="cid:inventory.png">'
+    images = [
+        InlineImage("prices", b"\x89PNG-prices"),
+        InlineImage("inventory.png", b"\x89PNG-inventory", filename="inventory.png"),
+    ]
+    csv = b"zip,median\n85018,815000\n"
+    with smtp_test_server() as server:
+        send_email(
+            _smtp(server, starttls=False, username=None, password=None),
+            to=["ops@example.com"],
+            subject="Report",
+            text="Plain body",
+            html=html,
+            inline_images=images,
+            attachments=[Attachment("report.csv", csv, "text/csv")],
+        )
+    [received] = server.received
+    message = received.message
+    # mixed[alternative[plain, related[html, images]], csv]
+    assert message.get_content_type() == "multipart/mixed"
+    alternative, attachment = message.iter_parts()
+    assert alternative.get_content_type() == "multipart/alternative"
+    plain, related = alternative.iter_parts()
+    assert plain.get_content_type() == "text/plain"
+    assert related.get_content_type() == "multipart/related"
+    html_part, *image_parts = related.iter_parts()
+    assert html_part.get_content_type() == "text/html"
+    assert html_part.get_content().strip() == html
+    by_cid = {part["Content-ID"]: part for part in image_parts}
+    assert set(by_cid) == {"<prices>", "<inventory.png>"}
+    for image in images:
+        part = by_cid[f"<{image.cid}>"]
+        assert part.get_content_type() == "image/png"
+        assert part.get_content_disposition() == "inline"
+        assert part.get_payload(decode=True) == image.content
+    assert by_cid["<inventory.png>"].get_filename() == "inventory.png"
+    # Mail clients show the HTML body; the images are not listed as attachments.
+    body = message.get_body(preferencelist=("related", "html"))
+    assert body is related
+    assert [a.get_filename() for a in message.iter_attachments()] == ["report.csv"]
+    assert attachment.get_payload(decode=True) == csv
+
+
+def test_inline_images_are_checked_before_anything_is_sent() -> None:
+    with pytest.raises(ValueError, match="not a valid Content-ID"):
+        InlineImage("two words", b"x")
+    with pytest.raises(ValueError, match="need an HTML body"):
+        build_message(
+            sender="a@example.com",
+            to=["b@example.com"],
+            subject="s",
+            text="t",
+            inline_images=[InlineImage("chart", b"x")],
+        )
+    with pytest.raises(ValueError, match="is not a MIME type"):
+        build_message(
+            sender="a@example.com",
+            to=["b@example.com"],
+            subject="s",
+            text="t",
+            html="<img src='cid:chart'>",
+            inline_images=[InlineImage("chart", b"x", mime_type="png")],
+        )
