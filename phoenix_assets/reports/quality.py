@@ -1,0 +1,331 @@
+"""What a reader needs to know to trust a report: the data-quality facts of its days.
+
+- records quarantined on those days (collection ``quarantine``), with the main reasons;
+- ZIP codes a source failed to collect (collection ``collection_failures``);
+- the asset checks that warned or failed for those days, read from the Dagster
+  instance (each check evaluation is recorded per day, see ``defs/checks``);
+- the days missing from the period (a week computed from fewer than seven days);
+- which sources the figures come from, so demo data is never mistaken for the market.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import dagster as dg
+from dagster._core.event_api import PartitionKeyFilter
+from dagster._core.storage.asset_check_execution_record import (
+    AssetCheckExecutionRecord,
+    AssetCheckExecutionRecordStatus,
+)
+from pymongo.database import Database
+
+from phoenix_assets.settings import KNOWN_SOURCES
+from phoenix_assets.storage.collection_failures import COLLECTION_FAILURES
+from phoenix_assets.storage.documents import Document
+from phoenix_assets.storage.quarantine import QUARANTINE_COLLECTION
+
+SNAPSHOTS_COLLECTION = "property_snapshots"
+DEMO_SOURCE = "demo"
+_MAX_REASONS = 5
+_MAX_REASON_LENGTH = 160
+
+Outcome = Literal["passed", "warned", "failed", "not finished", "not evaluated"]
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+@dataclass(frozen=True)
+class FailedZip:
+    """A ZIP code a source could not collect on a day."""
+
+    source: str
+    zip_code: str
+    day: str
+    kind: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """The latest result of one asset check for one day."""
+
+    asset: str
+    check: str
+    day: str
+    outcome: Outcome
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class QualityFacts:
+    """The data-quality facts of a report's days."""
+
+    days: tuple[str, ...]
+    missing_days: tuple[str, ...] = ()
+    quarantined: int = 0
+    quarantine_reasons: tuple[tuple[str, int], ...] = ()
+    failed_zips: tuple[FailedZip, ...] = ()
+    checks: tuple[CheckOutcome, ...] = ()
+    sources: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def demo(self) -> bool:
+        """Whether (some of) the figures come from the offline demo source."""
+        return DEMO_SOURCE in self.sources
+
+    @property
+    def checks_not_passed(self) -> tuple[CheckOutcome, ...]:
+        return tuple(check for check in self.checks if check.outcome != "passed")
+
+    def check_groups(self) -> list[dict[str, Any]]:
+        """The checks that did not pass, one entry per check and outcome with its days
+        (a week of "not evaluated" reads as one line, not seven)."""
+        groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for check in self.checks_not_passed:
+            group = groups.setdefault(
+                (check.asset, check.check, check.outcome),
+                {
+                    "asset": check.asset,
+                    "check": check.check,
+                    "outcome": check.outcome,
+                    "days": [],
+                    "summary": "",
+                },
+            )
+            group["days"].append(check.day)
+            group["summary"] = check.summary or group["summary"]  # the latest day's
+        return list(groups.values())
+
+    @property
+    def checks_passed(self) -> int:
+        return sum(1 for check in self.checks if check.outcome == "passed")
+
+    @property
+    def trustworthy(self) -> bool:
+        """Nothing to warn the reader about."""
+        return not (
+            self.missing_days or self.quarantined or self.failed_zips or self.checks_not_passed
+        )
+
+    def verdict(self) -> str:
+        """One sentence on how far to trust the figures."""
+        problems = []
+        if self.missing_days:
+            problems.append(f"{len(self.missing_days)} of {len(self.days)} days missing")
+        if self.failed_zips:
+            zips = sorted({f.zip_code for f in self.failed_zips})
+            problems.append(f"ZIP codes not collected: {', '.join(zips)}")
+        if self.quarantined:
+            problems.append(_count(self.quarantined, "record") + " quarantined")
+        failed = [c for c in self.checks if c.outcome == "failed"]
+        warned = [c for c in self.checks if c.outcome == "warned"]
+        unknown = [c for c in self.checks if c.outcome in ("not finished", "not evaluated")]
+        if failed:
+            problems.append(_count(len(failed), "check result") + " failed")
+        if warned:
+            problems.append(_count(len(warned), "check warning"))
+        if unknown:
+            problems.append(_count(len(unknown), "check") + " without a result")
+        if not problems:
+            checked = f"all {len(self.checks)} check results passed" if self.checks else ""
+            return "No data-quality problems" + (f": {checked}." if checked else ".")
+        return "Read with care: " + "; ".join(problems) + "."
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view (also stored with the report's document)."""
+        return {
+            "days": list(self.days),
+            "missing_days": list(self.missing_days),
+            "quarantined": self.quarantined,
+            "quarantine_reasons": [
+                {"reason": reason, "records": count} for reason, count in self.quarantine_reasons
+            ],
+            "failed_zips": [asdict(failure) for failure in self.failed_zips],
+            "checks_evaluated": len(self.checks),
+            "checks_passed": self.checks_passed,
+            "checks_not_passed": [asdict(check) for check in self.checks_not_passed],
+            "sources": list(self.sources),
+            "demo": self.demo,
+            "notes": list(self.notes),
+            "verdict": self.verdict(),
+        }
+
+
+@dataclass(frozen=True)
+class StoredFacts:
+    """What MongoDB says about the days: quarantine, failed ZIPs, sources."""
+
+    quarantined: int
+    quarantine_reasons: tuple[tuple[str, int], ...]
+    failed_zips: tuple[FailedZip, ...]
+    sources: tuple[str, ...]
+
+
+def _days_filter(days: Sequence[str]) -> Any:
+    return days[0] if len(days) == 1 else {"$in": list(days)}
+
+
+def _short(reason: str) -> str:
+    line = " ".join(str(reason).split())
+    return line if len(line) <= _MAX_REASON_LENGTH else line[: _MAX_REASON_LENGTH - 1] + "…"
+
+
+def read_stored_facts(db: Database[Document], days: Sequence[str]) -> StoredFacts:
+    """Quarantined records, failed ZIPs and the sources of the snapshots of ``days``."""
+    if not days:
+        return StoredFacts(0, (), (), ())
+    when = {"partition_key": _days_filter(days)}
+    reasons: Counter[str] = Counter(
+        _short(entry.get("reason", "unknown"))
+        for entry in db[QUARANTINE_COLLECTION].find(when, {"reason": 1})
+    )
+    failures = sorted(
+        (
+            FailedZip(
+                source=str(doc.get("source", "")),
+                zip_code=str(doc.get("zip_code", "")),
+                day=str(doc.get("partition_key", "")),
+                kind=str(doc.get("kind", "")),
+                reason=_short(doc.get("reason", "")),
+            )
+            for doc in db[COLLECTION_FAILURES].find(when)
+        ),
+        key=lambda f: (f.day, f.source, f.zip_code),
+    )
+    # Every snapshot names the sources that reported it: a probe per day and source not
+    # yet seen, each an equality on the indexed partition key.
+    found: set[str] = set()
+    for day in days:
+        for source in KNOWN_SOURCES:
+            if source not in found and db[SNAPSHOTS_COLLECTION].find_one(
+                {"partition_key": day, "sources": source}, {"_id": 1}
+            ):
+                found.add(source)
+    sources = [source for source in KNOWN_SOURCES if source in found]
+    return StoredFacts(
+        quarantined=sum(reasons.values()),
+        quarantine_reasons=tuple(reasons.most_common(_MAX_REASONS)),
+        failed_zips=tuple(failures),
+        sources=tuple(sources),
+    )
+
+
+def _outcome(record: AssetCheckExecutionRecord | None) -> tuple[Outcome, str]:
+    if record is None:
+        return "not evaluated", ""
+    if record.status == AssetCheckExecutionRecordStatus.PLANNED:
+        return "not finished", ""
+    evaluation = record.evaluation
+    if evaluation is None:
+        return "not evaluated", ""
+    summary = evaluation.description or ""
+    if evaluation.passed:
+        return "passed", summary
+    if evaluation.severity == dg.AssetCheckSeverity.WARN:
+        return "warned", summary
+    return "failed", summary
+
+
+def read_check_outcomes(
+    instance: dg.DagsterInstance,
+    check_keys: Sequence[dg.AssetCheckKey],
+    days: Sequence[str],
+) -> list[CheckOutcome]:
+    """The latest result of each check for each day (one storage query per day)."""
+    storage = instance.event_log_storage
+    outcomes = []
+    for day in days:
+        latest = storage.get_latest_asset_check_execution_by_key(
+            list(check_keys), partition_filter=PartitionKeyFilter(key=day)
+        )
+        for key in check_keys:
+            outcome, summary = _outcome(latest.get(key))
+            outcomes.append(
+                CheckOutcome(
+                    asset=key.asset_key.to_user_string(),
+                    check=key.name,
+                    day=day,
+                    outcome=outcome,
+                    summary=summary,
+                )
+            )
+    return outcomes
+
+
+def wait_for_run_checks(
+    instance: dg.DagsterInstance,
+    run_id: str,
+    check_keys: Iterable[dg.AssetCheckKey],
+    days: Sequence[str],
+    *,
+    timeout_seconds: float,
+    poll_seconds: float = 1.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> bool:
+    """Wait until run ``run_id`` has evaluated each of ``check_keys`` for each of ``days``.
+
+    A report and a non-blocking check of the same run may run in parallel; the report
+    waits for the check rather than show an older result. Returns False on timeout.
+    """
+    keys = list(check_keys)
+    if not keys or not days:
+        return True
+    deadline = clock() + timeout_seconds
+    storage = instance.event_log_storage
+    while True:
+        pending = False
+        for day in days:
+            latest = storage.get_latest_asset_check_execution_by_key(
+                keys, partition_filter=PartitionKeyFilter(key=day)
+            )
+            if any(
+                (record := latest.get(key)) is None
+                or record.run_id != run_id
+                or record.status == AssetCheckExecutionRecordStatus.PLANNED
+                for key in keys
+            ):
+                pending = True
+                break
+        if not pending:
+            return True
+        if clock() >= deadline:
+            return False
+        time.sleep(poll_seconds)
+
+
+def quality_facts(
+    stored: StoredFacts,
+    checks: Sequence[CheckOutcome],
+    days: Sequence[str],
+    missing_days: Sequence[str] = (),
+    notes: Sequence[str] = (),
+) -> QualityFacts:
+    """Put the facts together."""
+    return QualityFacts(
+        days=tuple(days),
+        missing_days=tuple(missing_days),
+        quarantined=stored.quarantined,
+        quarantine_reasons=stored.quarantine_reasons,
+        failed_zips=stored.failed_zips,
+        checks=tuple(checks),
+        sources=stored.sources,
+        notes=tuple(notes),
+    )
+
+
+def quality_metadata(facts: QualityFacts) -> Mapping[str, Any]:
+    """Numeric metadata of the facts (the UI plots them over time)."""
+    return {
+        "quarantined": facts.quarantined,
+        "zip_codes_failed": len({(f.source, f.zip_code, f.day) for f in facts.failed_zips}),
+        "checks_not_passed": len(facts.checks_not_passed),
+        "missing_days": len(facts.missing_days),
+    }
