@@ -1,4 +1,4 @@
-"""``phoenix-assets``: run the pipeline, open the UI, look after the embedded MongoDB server.
+"""``phoenix-assets``: run the pipeline, open the UI or a report, look after the embedded MongoDB.
 
 ``phoenix-assets run`` is the main job for a first look: it backfills the two weeks
 before the last complete day in one run, materializes the daily pipeline for that day,
@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from phoenix_assets.storage.mongo_resource import MongoResource
@@ -112,6 +112,7 @@ def run_main_job(day: str | None, backfill_days: int | None) -> int:
             tags={RANGE_START_TAG: weeks[0], RANGE_END_TAG: weeks[-1]},
         )
     _print_results(mongo, last_day, weeks[-1] if weeks else None)
+    _print_reports()
     _say(
         f"Done in {total:.1f}s. See it all in the UI: uv run phoenix-assets ui  (http://127.0.0.1:3000)"
     )
@@ -140,6 +141,20 @@ def _print_results(mongo: MongoResource, day: str, week: str | None) -> None:
         change = f"{pct:+.1f}% week over week" if pct is not None else "no week before to compare"
         price = trend["median_list_price"] or 0
         _say(f"Metro week of {week}: median list price ${price:,.0f} ({change})")
+
+
+def _print_reports() -> None:
+    from phoenix_assets.reports.files import latest_report
+    from phoenix_assets.reports.settings import reports_dir
+
+    kinds: tuple[Literal["daily", "weekly"], ...] = ("daily", "weekly")
+    for kind in kinds:
+        files = latest_report(reports_dir(), kind)
+        if files is not None:
+            _say(
+                f"Latest {kind} report: {files.html}  (open it: uv run phoenix-assets report"
+                f"{' --weekly' if kind == 'weekly' else ''} --open)"
+            )
 
 
 def open_ui(extra: Sequence[str]) -> int:
@@ -192,6 +207,34 @@ def stop_command() -> int:
     return 1 if report.failed else 0
 
 
+def report_command(weekly: bool, open_in_browser: bool) -> int:
+    """Print where the latest daily (or weekly) report is; open it in the browser if asked."""
+    prepare_dagster_home()
+    import webbrowser
+
+    from phoenix_assets.reports.files import latest_report
+    from phoenix_assets.reports.settings import PHOENIX_REPORTS_DIR, reports_dir
+
+    directory = reports_dir()
+    kind: Literal["daily", "weekly"] = "weekly" if weekly else "daily"
+    files = latest_report(directory, kind)
+    if files is None:
+        job = "weekly_trends" if weekly else "daily_pipeline"
+        _say(
+            f"No {kind} report yet in {directory / kind}. Reports are written by the {job} "
+            f"job: run `phoenix-assets run` (or materialize {kind}_market_report in the UI). "
+            f"{PHOENIX_REPORTS_DIR} sets the folder."
+        )
+        return 1
+    _say(str(files.html))
+    for label, path in (("JSON", files.json), ("CSV", files.csv)):
+        _say(f"  {label}: {path}" if path.exists() else f"  {label}: missing ({path})")
+    if open_in_browser and not webbrowser.open(files.html.as_uri()):
+        _say("could not open a browser; open the file above yourself")
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="phoenix-assets", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command")
@@ -213,6 +256,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser(
         "stop", help="emergency stop: cancel every backfill, terminate every queued or running run"
     )
+    report = commands.add_parser(
+        "report", help="print the latest market report's path (HTML, with its JSON and CSV)"
+    )
+    report.add_argument("--weekly", action="store_true", help="the weekly report (default daily)")
+    report.add_argument("--open", action="store_true", help="open the HTML in the web browser")
     mongo = commands.add_parser("mongo", help="the embedded MongoDB server")
     mongo.add_argument("action", choices=["status", "stop"])
     args, extra = parser.parse_known_args(argv)
@@ -228,6 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return mongo_command(args.action)
         if args.command == "stop":
             return stop_command()
+        if args.command == "report":
+            return report_command(args.weekly, args.open)
         return run_main_job(getattr(args, "day", None), getattr(args, "backfill_days", None))
     except Exception as exc:
         # Dagster wraps an error raised while the definitions load: find ours in the chain.

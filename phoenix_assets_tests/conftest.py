@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from pymongo import MongoClient
@@ -21,6 +22,9 @@ from phoenix_assets.storage.embedded_mongo import (
     stop_embedded_server,
 )
 from phoenix_assets.storage.mongo_resource import MongoResource
+
+if TYPE_CHECKING:
+    from phoenix_assets_tests.reports.pipeline_run import ReportsRun
 
 TEST_URI_VARIABLE = "PHOENIX_TEST_MONGODB_URI"
 # The pipeline's variables; cleared around each test so the developer's own environment
@@ -85,3 +89,15 @@ def pipeline_env(
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     (tmp_path / "dagster_home").mkdir()
     return env
+
+
+@pytest.fixture(scope="session")
+def market_reports_run(
+    mongo_client: MongoClient[dict], mongo_uri: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ReportsRun]:
+    """The real pipeline with its daily and weekly reports, run once for the session's
+    report tests (see ``phoenix_assets_tests.reports.pipeline_run``)."""
+    from phoenix_assets_tests.reports.pipeline_run import report_pipeline
+
+    with report_pipeline(mongo_client, mongo_uri, tmp_path_factory.mktemp("reports")) as run:
+        yield run

@@ -18,6 +18,8 @@ EXPECTED_ASSETS = {
     "raw_mls_listings",
     "daily_market_summary",
     "weekly_market_trends",
+    "daily_market_report",
+    "weekly_market_report",
 }
 
 

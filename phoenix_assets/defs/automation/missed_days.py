@@ -3,10 +3,12 @@
 Each tick looks back ``PHOENIX_BACKFILL_LOOKBACK_DAYS`` (default 14) days. A day needs a
 backfill when any asset of the daily graph is missing or failed for it, no run is
 working on it, and no backfill that is still running covers it. All such days go into
-ONE backfill of the whole daily graph (each asset's single-run policy makes a range of
-days one run). A day is tried at most ``PHOENIX_BACKFILL_MAX_ATTEMPTS`` times (the
-attempts are counted in the sensor's cursor), so a day that cannot succeed does not
-spin: it fails, the run-failure alert tells a person, and the sensor leaves it alone.
+ONE backfill of what they lack: on each day, the assets not materialized, so a day
+whose sources were collected is not collected again (each asset's single-run policy
+makes a range of days one run). A day is tried at most
+``PHOENIX_BACKFILL_MAX_ATTEMPTS`` times (the attempts are counted in the sensor's
+cursor), so a day that cannot succeed does not spin: it fails, the run-failure alert
+tells a person, and the sensor leaves it alone.
 
 The day the schedule is about to run (or is running) is not the sensor's business:
 a day is due only ``PHOENIX_BACKFILL_GRACE_HOURS`` after its scheduled run time.
@@ -180,8 +182,16 @@ def build_missed_day_sensor(settings: MissedDaySettings) -> dg.SensorDefinition:
                 cursor=cursor,
             )
         context.log.info(f"backfilling {len(chosen)} day(s): {', '.join(chosen)}")
+        # Only what is missing: a day whose sources were collected but whose report
+        # failed gets its report rebuilt, and its sources are not asked again.
         subset = AssetGraphSubset.from_asset_partition_set(
-            {AssetKeyPartitionKey(key, day) for key in keys for day in chosen}, asset_graph
+            {
+                AssetKeyPartitionKey(key, day)
+                for key, by_day in zip(keys, statuses, strict=True)
+                for day in chosen
+                if by_day.get(day) != "MATERIALIZED"
+            },
+            asset_graph,
         )
         request = dg.RunRequest.for_asset_graph_subset(
             subset,

@@ -23,6 +23,7 @@ DAILY_GRAPH_ASSETS = {
     "property_snapshots",
     "property_events",
     "daily_market_summary",
+    "daily_market_report",
 }
 
 
@@ -111,20 +112,28 @@ def test_the_sensor_backfills_a_real_gap_once(
     days = due_days(dt.datetime.now(dt.UTC), MissedDaySettings.from_env())
     assert len(days) == 4
     job = defs.resolve_job_def("daily_pipeline")
-    for day in (days[1], days[3]):  # the two other days are a real gap
-        assert job.execute_in_process(partition_key=day, instance=instance).success
+    # days[0] and days[2] are a real gap; days[3] lacks only its report.
+    assert job.execute_in_process(partition_key=days[1], instance=instance).success
+    without_report = [dg.AssetKey(name) for name in DAILY_GRAPH_ASSETS - {"daily_market_report"}]
+    assert job.execute_in_process(
+        partition_key=days[3], instance=instance, asset_selection=without_report
+    ).success
 
     (request,), cursor, _ = _tick(defs, instance, None)
     subset = request.asset_graph_subset
     assert subset is not None
     assert {key.to_user_string() for key in subset.asset_keys} == DAILY_GRAPH_ASSETS
     for key in subset.asset_keys:
-        assert sorted(subset.get_partitions_subset(key).get_partition_keys()) == [
-            days[0],
-            days[2],
-        ]
+        expected = [days[0], days[2]]
+        if key.to_user_string() == "daily_market_report":
+            expected.append(days[3])  # rebuilt alone: that day's sources are not asked again
+        assert sorted(subset.get_partitions_subset(key).get_partition_keys()) == expected
     assert request.tags["phoenix/trigger"] == "missed_day_backfill"
-    assert cursor is not None and json.loads(cursor)["attempts"] == {days[0]: 1, days[2]: 1}
+    assert cursor is not None and json.loads(cursor)["attempts"] == {
+        days[0]: 1,
+        days[2]: 1,
+        days[3]: 1,
+    }
 
     backfill_id = _submit_as_the_daemon_does(instance, defs, request)
     # The next tick sees the same gap, covered by the running backfill: no second one.
@@ -136,10 +145,14 @@ def test_the_sensor_backfills_a_real_gap_once(
     assert backfill is not None
     instance.update_backfill(backfill.with_status(BulkActionStatus.COMPLETED_FAILED))
     (_again,), cursor, _ = _tick(defs, instance, cursor)
-    assert cursor is not None and json.loads(cursor)["attempts"] == {days[0]: 2, days[2]: 2}
+    assert cursor is not None and json.loads(cursor)["attempts"] == {
+        days[0]: 2,
+        days[2]: 2,
+        days[3]: 2,
+    }
 
     # Once the days are materialized, nothing is left to do.
-    for day in (days[0], days[2]):
+    for day in (days[0], days[2], days[3]):
         assert job.execute_in_process(partition_key=day, instance=instance).success
     requests, _, skipped = _tick(defs, instance, cursor)
     assert requests == [] and skipped is not None
