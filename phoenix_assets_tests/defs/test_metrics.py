@@ -27,6 +27,7 @@ DAILY_ASSETS = [
     "property_snapshots",
     "property_events",
     "daily_market_summary",
+    "daily_market_report",
 ]
 RAW_DEMO = dg.AssetKey("raw_demo_listings")
 Samples = dict[str, list[tuple[dict[str, str], float]]]
