@@ -14,12 +14,11 @@ and gets the report on the next attempt. To send a report again, delete its docu
 import datetime as dt
 import logging
 import math
-import os
 import re
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import dagster as dg
 from pymongo.collection import Collection
@@ -45,6 +44,7 @@ from phoenix_assets.delivery.settings import (
 )
 from phoenix_assets.delivery.webhook import WebhookPolicy
 from phoenix_assets.domain.market import METRO
+from phoenix_assets.env_resource import EnvSettingsResource
 from phoenix_assets.reports.measures import MEASURES, PRICE_CUT_SHARE, Measure, format_value
 from phoenix_assets.settings import ConfigError
 
@@ -466,7 +466,7 @@ _FIELD_VARIABLES: dict[str, str] = {
 }
 
 
-class ReportDelivery(dg.ConfigurableResource):
+class ReportDelivery(EnvSettingsResource):
     """Where the market reports go: email (``PHOENIX_REPORT_EMAIL_TO`` through the
     ``PHOENIX_SMTP_*`` server) and/or a webhook (``PHOENIX_REPORT_WEBHOOK_URL``).
 
@@ -475,6 +475,8 @@ class ReportDelivery(dg.ConfigurableResource):
     definitions); ``settings()`` parses them with the same rules as at load time. An
     unset field means the variable is unset.
     """
+
+    variables: ClassVar[dict[str, str]] = _FIELD_VARIABLES
 
     smtp_host: str | None = None
     smtp_port: str | None = None
@@ -486,25 +488,9 @@ class ReportDelivery(dg.ConfigurableResource):
     webhook_url: str | None = None
     webhook_format: str | None = None
 
-    @classmethod
-    def from_environment(cls) -> "ReportDelivery":
-        """A ``dg.EnvVar`` for each variable that is set."""
-        return cls(
-            **{
-                name: dg.EnvVar(variable)
-                for name, variable in _FIELD_VARIABLES.items()
-                if os.environ.get(variable, "").strip()
-            }
-        )
-
     def settings(self) -> ReportDeliverySettings:
         """The parsed settings (a ``ConfigError`` names the variable of a bad value)."""
-        values = {
-            variable: value
-            for name, variable in _FIELD_VARIABLES.items()
-            if (value := getattr(self, name)) is not None
-        }
-        return ReportDeliverySettings.from_env(values)
+        return ReportDeliverySettings.from_env(self.environ())
 
     def deliver(self, db: Database, message: ReportMessage, log: LogLike) -> DeliveryOutcome:
         """Send ``message`` to each configured channel that has not had it; never raises.

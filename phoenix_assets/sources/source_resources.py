@@ -5,41 +5,11 @@ definitions load, so the value (a token, say) is read in the run's own process a
 never shown in the UI; unset fields fall back to the source's documented default.
 """
 
-import os
-from typing import ClassVar, Self
+from typing import ClassVar
 
-import dagster as dg
-
+from phoenix_assets.env_resource import EnvSettingsResource
 from phoenix_assets.sources.maricopa import MaricopaSettings
 from phoenix_assets.sources.mls import MlsSettings
-
-
-class EnvSettingsResource(dg.ConfigurableResource):
-    """Settings named ``<prefix><FIELD NAME>`` in the environment."""
-
-    prefix: ClassVar[str] = ""
-
-    @classmethod
-    def variable(cls, field_name: str) -> str:
-        return f"{cls.prefix}{field_name.upper()}"
-
-    @classmethod
-    def from_environment(cls) -> Self:
-        """The resource with every variable that is set bound through ``dg.EnvVar``."""
-        bound = {
-            name: dg.EnvVar(cls.variable(name))
-            for name in cls.model_fields
-            if os.environ.get(cls.variable(name), "").strip()
-        }
-        return cls(**bound)
-
-    def environ(self) -> dict[str, str]:
-        """The settings as the variables they came from."""
-        return {
-            self.variable(name): value
-            for name in type(self).model_fields
-            if (value := getattr(self, name)) is not None
-        }
 
 
 class MaricopaApiResource(EnvSettingsResource):

@@ -8,6 +8,7 @@ the definitions or shown in the UI.
 
 import os
 import time
+from typing import ClassVar
 
 import dagster as dg
 
@@ -31,6 +32,7 @@ from phoenix_assets.delivery.settings import (
     PHOENIX_UI_URL,
     AlertSettings,
 )
+from phoenix_assets.env_resource import EnvSettingsResource
 
 DEFAULT_LOCATION_NAME = "phoenix_assets"
 
@@ -50,13 +52,15 @@ _FIELD_VARIABLES: dict[str, str] = {
 }
 
 
-class AlertChannelsResource(dg.ConfigurableResource):
+class AlertChannelsResource(EnvSettingsResource):
     """Where alerts go (Slack, a generic webhook, email) and how often.
 
     Each field holds its environment variable's text (``from_environment`` passes
     ``dg.EnvVar``s); ``settings()`` parses them with the same rules as at load time.
     An unset field means the variable is unset: its default applies.
     """
+
+    variables: ClassVar[dict[str, str]] = _FIELD_VARIABLES
 
     smtp_host: str | None = None
     smtp_port: str | None = None
@@ -70,26 +74,9 @@ class AlertChannelsResource(dg.ConfigurableResource):
     cooldown_minutes: str | None = None
     ui_url: str | None = None
 
-    @classmethod
-    def from_environment(cls) -> "AlertChannelsResource":
-        """A ``dg.EnvVar`` for each variable that is set, so values (secrets included)
-        are read in the process that uses them and never stored in the definitions."""
-        return cls(
-            **{
-                name: dg.EnvVar(variable)
-                for name, variable in _FIELD_VARIABLES.items()
-                if os.environ.get(variable, "").strip()
-            }
-        )
-
     def settings(self) -> AlertSettings:
         """The parsed settings (a ``ConfigError`` names the variable of a bad value)."""
-        values = {
-            variable: value
-            for name, variable in _FIELD_VARIABLES.items()
-            if (value := getattr(self, name)) is not None
-        }
-        return AlertSettings.from_env(values)
+        return AlertSettings.from_env(self.environ())
 
     def channels(self, settings: AlertSettings | None = None) -> list[Channel]:
         """The configured channels; empty when alerts go nowhere."""
