@@ -14,7 +14,7 @@ import dagster as dg
 import pytest
 from pytest_httpserver import HTTPServer
 
-from phoenix_assets.defs.automation.alerts import AlertChannelsResource, run_failure_alerts
+from phoenix_assets.defs.automation.alerts import AlertChannelsResource, build_alert_sensor
 from phoenix_assets.delivery.errors import DeliveryError
 from phoenix_assets.settings import ConfigError
 from phoenix_assets_tests.delivery.smtp_server import (
@@ -33,6 +33,8 @@ DB_PASSWORD = "hunter22-db-password"
 # What the test's op and check do on their next run (execute_in_process runs in this
 # process, so a module-level switch reaches them).
 BEHAVIOUR = {"check_passes": False}
+
+run_failure_alerts = build_alert_sensor()
 
 
 @dg.op(config_schema={"fail": dg.Field(bool, default_value=False)})

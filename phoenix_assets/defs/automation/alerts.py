@@ -153,10 +153,6 @@ def build_alert_sensor() -> dg.SensorDefinition:
     )(alert_tick)
 
 
-# For tests that evaluate the sensor directly; the code location builds its own at load.
-run_failure_alerts = build_alert_sensor()
-
-
 @dg.definitions
 def alerting() -> dg.Definitions:
     """The alert sensor and its ``alert_channels`` resource.
