@@ -23,6 +23,12 @@ class PipelineConfig(dg.ConfigurableResource):
         description="Comma list of enabled sources (PHOENIX_SOURCES).",
     )
 
+    demo_scale: float = Field(
+        default=1.0,
+        description="Multiplier of the demo source's new listings a day, for load tests "
+        "(PHOENIX_DEMO_SCALE; 1 gives ~2,800 listings over the ten default ZIPs).",
+    )
+
     @property
     def zip_code_list(self) -> tuple[str, ...]:
         return parse_zip_codes(self.zip_codes)

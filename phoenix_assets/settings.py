@@ -19,6 +19,7 @@ MONGODB_URI = "MONGODB_URI"
 MONGODB_DATABASE = "MONGODB_DATABASE"
 PHOENIX_ZIP_CODES = "PHOENIX_ZIP_CODES"
 PHOENIX_SOURCES = "PHOENIX_SOURCES"
+PHOENIX_DEMO_SCALE = "PHOENIX_DEMO_SCALE"
 
 DEFAULT_DATABASE = "phoenix"
 
@@ -176,6 +177,8 @@ class PipelineSettings:
     mongodb_database: str
     zip_codes: tuple[str, ...]
     sources: tuple[str, ...]
+    # Multiplies the demo source's new listings a day (load tests; 18 gives ~50,000).
+    demo_scale: float = 1.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PipelineSettings:
@@ -185,4 +188,13 @@ class PipelineSettings:
             mongodb_database=parse_database(env.get(MONGODB_DATABASE)),
             zip_codes=parse_zip_codes(env.get(PHOENIX_ZIP_CODES)),
             sources=parse_sources(env.get(PHOENIX_SOURCES)),
+            demo_scale=parse_number_setting(
+                env,
+                PHOENIX_DEMO_SCALE,
+                1.0,
+                integer=False,
+                minimum=0,
+                maximum=30,
+                exclusive_minimum=True,
+            ),
         )

@@ -28,6 +28,14 @@ def test_lists_are_trimmed_and_deduplicated() -> None:
     assert settings.sources == ("demo",)
 
 
+def test_the_demo_scale_is_a_bounded_multiplier() -> None:
+    assert PipelineSettings.from_env({}).demo_scale == 1.0
+    assert PipelineSettings.from_env({"PHOENIX_DEMO_SCALE": "18"}).demo_scale == 18.0
+    for raw in ("0", "-1", "31", "lots"):
+        with pytest.raises(ConfigError, match="PHOENIX_DEMO_SCALE"):
+            PipelineSettings.from_env({"PHOENIX_DEMO_SCALE": raw})
+
+
 @pytest.mark.parametrize("raw", ["8501", "850188", "85-18", "abcde"])
 def test_malformed_zip_codes_name_the_variable(raw: str) -> None:
     with pytest.raises(ConfigError, match="PHOENIX_ZIP_CODES"):

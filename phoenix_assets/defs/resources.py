@@ -49,6 +49,7 @@ def resources() -> dg.Definitions:
             "pipeline": PipelineConfig(
                 zip_codes=_env_or(PHOENIX_ZIP_CODES, ",".join(settings.zip_codes)),
                 sources=_env_or(PHOENIX_SOURCES, ",".join(settings.sources)),
+                demo_scale=settings.demo_scale,
             ),
             "maricopa": MaricopaApiResource.from_environment(),
             "mls": MlsResoResource.from_environment(),

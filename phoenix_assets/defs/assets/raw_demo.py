@@ -58,7 +58,7 @@ def raw_demo_listings(
         day = dt.date.fromisoformat(partition_key)
         collected_at = _collected_at(partition_key)
         for zip_code in pipeline.zip_code_list:
-            listings = demo_listings(zip_code, day)
+            listings = demo_listings(zip_code, day, scale=pipeline.demo_scale)
             per_zip[zip_code] = per_zip.get(zip_code, 0) + len(listings)
             documents.extend(
                 raw_document(
