@@ -9,16 +9,18 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from phoenix_assets.delivery.email import Attachment
 from phoenix_assets.reports.assemble import ReportData
-from phoenix_assets.reports.charts import Chart, draw_charts
 from phoenix_assets.reports.delivery import ReportMessage
 from phoenix_assets.reports.files import ReportFiles, report_files, write_atomically
 from phoenix_assets.reports.measures import MEASURE_NAMES, PRICE_CUT_SHARE
 from phoenix_assets.reports.render import render_html
 from phoenix_assets.reports.writers import report_document, to_csv, to_json
+
+if TYPE_CHECKING:
+    from phoenix_assets.reports.charts import Chart
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,10 @@ def build_report(
     """Render ``data``: JSON, CSV, HTML with inline SVG charts and, with ``email``, the
     email variant with PNG charts. ``files``: where it will be written (the HTML links
     to its JSON and CSV by file name)."""
+    # matplotlib is imported here, not with the code location: it adds ~1 s to the
+    # start of every step process, and only report steps draw.
+    from phoenix_assets.reports.charts import draw_charts
+
     started = time.perf_counter()
     charts = tuple(
         draw_charts(

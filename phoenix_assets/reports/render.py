@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from markupsafe import Markup
 
 from phoenix_assets.domain.market import METRO
 from phoenix_assets.reports.assemble import ReportData
-from phoenix_assets.reports.charts import Chart
 from phoenix_assets.reports.measures import (
     MEASURES,
     PRICE_CUT_SHARE,
@@ -25,6 +24,9 @@ from phoenix_assets.reports.measures import (
     format_change,
     format_value,
 )
+
+if TYPE_CHECKING:
+    from phoenix_assets.reports.charts import Chart
 
 TEMPLATE = "report.html.j2"
 DEMO_NOTE = (
