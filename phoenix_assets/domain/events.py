@@ -45,10 +45,15 @@ EVENT_COLUMNS = (
 )
 
 
-def _listed(frame: pd.DataFrame) -> pd.DataFrame:
-    """The snapshot's properties that carry a listing, indexed by property id."""
+def _listed(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """The snapshot's properties that carry a listing, by property id.
+
+    Plain dicts, not a frame: the comparison below walks every row, and a row lookup
+    in a frame costs ~100x a dict's (1 s a day of 2,500 listings, before).
+    """
     frame = frame.reindex(columns=list(EVENT_COLUMNS))
-    return frame[frame["standard_status"].notna()].set_index("property_id")
+    rows = frame[frame["standard_status"].notna()].to_dict("records")
+    return {str(row["property_id"]): {str(k): v for k, v in row.items()} for row in rows}
 
 
 def _value(value: Any) -> Any:
@@ -68,7 +73,7 @@ def derive_events(previous: pd.DataFrame, current: pd.DataFrame, day: str) -> li
     before, after = _listed(previous), _listed(current)
     events: list[dict[str, Any]] = []
 
-    def event(property_id: str, kind: str, row: pd.Series, **details: Any) -> None:
+    def event(property_id: str, kind: str, row: dict[str, Any], **details: Any) -> None:
         events.append(
             {
                 "partition_key": day,
@@ -81,13 +86,10 @@ def derive_events(previous: pd.DataFrame, current: pd.DataFrame, day: str) -> li
             }
         )
 
-    for key, now in after.iterrows():
-        property_id = str(key)
+    for property_id, now in after.items():
         status = now["standard_status"]
-        if (
-            property_id not in before.index
-            or before.at[property_id, "listing_key"] != now["listing_key"]
-        ):
+        then = before.get(property_id)
+        if then is None or then["listing_key"] != now["listing_key"]:
             if status in ON_MARKET:
                 event(
                     property_id,
@@ -97,7 +99,6 @@ def derive_events(previous: pd.DataFrame, current: pd.DataFrame, day: str) -> li
                     list_price=_value(now["list_price"]),
                 )
             continue
-        then = before.loc[property_id]
         old_price, new_price = _value(then["list_price"]), _value(now["list_price"])
         if old_price and new_price and old_price != new_price:
             event(
@@ -120,9 +121,8 @@ def derive_events(previous: pd.DataFrame, current: pd.DataFrame, day: str) -> li
             kind = "status_change"
         event(property_id, kind, now, old_value=old_status, new_value=status)
 
-    for key, then in before.iterrows():
-        property_id = str(key)
-        if property_id not in after.index and then["standard_status"] in ON_MARKET:
+    for property_id, then in before.items():
+        if property_id not in after and then["standard_status"] in ON_MARKET:
             event(
                 property_id,
                 "delisting",
