@@ -132,6 +132,10 @@ def summarize_week(daily: pd.DataFrame, week_start: dt.date) -> list[dict[str, A
     """
     this_week = week_days(week_start)
     last_week = week_days(week_start - dt.timedelta(days=7))
+    if len(daily):
+        # Storage returns the days in no set order; average them in one order, so a week's
+        # figures do not depend on the order its days were written in (floating point).
+        daily = daily.sort_values(["partition_key", "area"], kind="stable")
     present = sorted(set(daily["partition_key"]) & set(this_week)) if len(daily) else []
     missing = [day for day in this_week if day not in present]
     areas: Iterable[str] = (
