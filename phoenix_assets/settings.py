@@ -108,6 +108,11 @@ def parse_zip_codes(raw: str | None) -> tuple[str, ...]:
             )
         if item not in zips:
             zips.append(item)
+    if not zips:
+        raise ConfigError(
+            f"{PHOENIX_ZIP_CODES}: {raw.strip()!r} names no ZIP code "
+            f"(expected a comma list such as '85003,85016'; unset it for the default list)"
+        )
     return tuple(zips)
 
 
@@ -124,6 +129,11 @@ def parse_sources(raw: str | None) -> tuple[str, ...]:
             )
         if item not in sources:
             sources.append(item)
+    if not sources:
+        raise ConfigError(
+            f"{PHOENIX_SOURCES}: {raw.strip()!r} names no source "
+            f"(known sources: {', '.join(KNOWN_SOURCES)}; unset it for {','.join(DEFAULT_SOURCES)})"
+        )
     return tuple(sources)
 
 
@@ -150,23 +160,68 @@ def parse_mongodb_uri(raw: str | None) -> str | None:
             f"{MONGODB_URI}: expected a URI starting with mongodb:// or mongodb+srv:// "
             f"(got {mask_uri(uri)!r}); unset it to use the embedded local server"
         )
-    if not uri.startswith("mongodb+srv://"):
-        # Syntax only: an SRV URI would need a DNS lookup to check, and load time
-        # must not touch the network.
-        from pymongo.uri_parser import parse_uri
+    if any(ch.isspace() for ch in uri):
+        raise ConfigError(
+            f"{MONGODB_URI}: {mask_uri(uri)!r} contains a space; percent-encode it "
+            "(urllib.parse.quote_plus) or remove it"
+        )
+    # Syntax only: load time must not touch the network, so an SRV URI is checked
+    # without the DNS lookup that ``parse_uri`` would make for it.
+    from pymongo.uri_parser import parse_uri
+    from pymongo.uri_parser_shared import _validate_uri
 
-        try:
+    try:
+        if uri.startswith("mongodb+srv://"):
+            _validate_uri(uri)
+        else:
             parse_uri(uri, connect_timeout=1)
-        except Exception as exc:  # pymongo raises several error types here
-            raise ConfigError(
-                f"{MONGODB_URI}: {mask_uri(uri)!r} is not a valid URI: {exc}"
-            ) from None
+    except Exception as exc:  # pymongo raises several error types here
+        reason = str(exc)
+        password = uri_password(uri)
+        if password and len(password) >= 4:
+            reason = reason.replace(password, "***")
+        raise ConfigError(
+            f"{MONGODB_URI}: {mask_uri(uri)!r} is not a valid URI: {reason}"
+        ) from None
     return uri
 
 
+def uri_password(uri: str) -> str | None:
+    """The password part of ``uri``'s user info, as written (None when there is none)."""
+    rest = uri.partition("://")[2] or uri
+    userinfo, at, _ = rest.rpartition("@")
+    _, colon, password = userinfo.partition(":")
+    return password if at and colon else None
+
+
 def mask_uri(uri: str) -> str:
-    """Return ``uri`` with any password replaced by ``***``, safe for logs and errors."""
-    return re.sub(r"^(mongodb(?:\+srv)?://[^:/@]+):[^@]*@", r"\1:***@", uri)
+    """Return ``uri`` with any password replaced by ``***``, safe for logs and errors.
+
+    Whatever the scheme, or none (a URI pasted without ``mongodb://``), and even when the
+    password was not percent-encoded (an ``@``, ``:`` or ``/`` inside it, or no user
+    name before it): everything from the first ``:`` of the user info to the last ``@``
+    is hidden. A URI whose options hold an ``@`` may be masked more than needed, never less.
+    """
+    if uri_password(uri) is None:
+        return uri
+    scheme, sep, rest = uri.partition("://")
+    prefix, rest = (f"{scheme}{sep}", rest) if sep else ("", uri)
+    userinfo, _, hosts = rest.rpartition("@")
+    return f"{prefix}{userinfo.partition(':')[0]}:***@{hosts}"
+
+
+def display_url(url: str) -> str:
+    """``url`` safe for an error message: its password, query and fragment hidden.
+
+    A base URL holds no secret by design, but a mistaken one may (a token pasted as
+    ``?access_token=...``, credentials in ``user:password@host``).
+    """
+    masked = mask_uri(url)
+    for mark in ("?", "#"):
+        head, sep, _ = masked.partition(mark)
+        if sep:
+            masked = f"{head}{mark}***"
+    return masked
 
 
 @dataclass(frozen=True)

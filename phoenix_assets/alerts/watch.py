@@ -45,6 +45,7 @@ PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 _WRAPPER_ERRORS = frozenset(
     {
         "DagsterExecutionStepExecutionError",
+        "DagsterResourceFunctionError",  # a resource failed to start (MongoDB unreachable)
         "DagsterUserCodeExecutionError",
         "RetryRequestedFromPolicy",
     }

@@ -85,20 +85,25 @@ def parse_bool_setting(env: Mapping[str, str], name: str, default: bool) -> bool
     raise ConfigError(f"{name}: {text!r} is not a yes/no value (expected true or false)")
 
 
-def parse_url_setting(env: Mapping[str, str], name: str) -> str | None:
-    """An ``http(s)://host/...`` URL, or None when unset. The error masks the URL's path."""
+def parse_url_setting(env: Mapping[str, str], name: str, *, secret: bool = True) -> str | None:
+    """An ``http(s)://host/...`` URL, or None when unset. The error masks the URL's path
+    (``secret``: a webhook's path is its key), or shows the URL whole when it holds none."""
     text = _text(env, name)
     if text is None:
         return None
+    shown = mask_url(text) if secret else text
     try:
         parts = urlsplit(text)
         host = parts.hostname
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
-        raise ConfigError(f"{name}: {mask_url(text)!r} is not a valid URL") from None
+        raise ConfigError(
+            f"{name}: {shown!r} is not a valid URL (its host or its port, a number up to "
+            "65535, cannot be read)"
+        ) from None
     if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in text):
         raise ConfigError(
-            f"{name}: {mask_url(text)!r} is not a valid URL "
+            f"{name}: {shown!r} is not a valid URL "
             "(expected http:// or https:// followed by a host)"
         )
     return text
@@ -185,10 +190,12 @@ class SmtpSettings:
             )
         )
         starttls = parse_bool_setting(env, PHOENIX_SMTP_STARTTLS, True)
+        sender_text = _text(env, PHOENIX_EMAIL_FROM)
+        if sender_text is not None:
+            parse_email_address(PHOENIX_EMAIL_FROM, sender_text, allow_display_name=True)
         host = parse_smtp_host(env)
         if host is None:
             return None
-        sender_text = _text(env, PHOENIX_EMAIL_FROM)
         if sender_text is None:
             raise ConfigError(
                 f"{PHOENIX_EMAIL_FROM}: not set; it is required when {PHOENIX_SMTP_HOST} is set "
@@ -226,7 +233,7 @@ class SmtpSettings:
 def parse_ui_url(env: Mapping[str, str] | None = None) -> str | None:
     """``PHOENIX_UI_URL``: the Dagster UI's address (for links to runs), without trailing /."""
     env = os.environ if env is None else env
-    url = parse_url_setting(env, PHOENIX_UI_URL)
+    url = parse_url_setting(env, PHOENIX_UI_URL, secret=False)
     return url.rstrip("/") if url else None
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from phoenix_assets.settings import ConfigError, parse_number_setting
+from phoenix_assets.settings import ConfigError, display_url, parse_number_setting
 
 PHOENIX_METRICS_TEXTFILE_DIR = "PHOENIX_METRICS_TEXTFILE_DIR"
 PHOENIX_METRICS_PUSHGATEWAY_URL = "PHOENIX_METRICS_PUSHGATEWAY_URL"
@@ -24,13 +24,22 @@ def parse_textfile_dir(raw: str | None) -> str | None:
 
     Made absolute here, so every process writes to the same place whatever its working
     directory. A path that exists and is not a directory is refused; a missing directory
-    is created by the first export.
+    is created by the first export, so its nearest existing ancestor must be a writable
+    directory.
     """
     if raw is None or not raw.strip():
         return None
     path = Path(raw.strip()).expanduser().absolute()
     if path.exists() and not path.is_dir():
         raise ConfigError(f"{PHOENIX_METRICS_TEXTFILE_DIR}: {str(path)!r} is not a directory")
+    ancestor = path
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"{PHOENIX_METRICS_TEXTFILE_DIR}: cannot create or write {str(path)!r} "
+            f"({str(ancestor)!r} is not a writable directory)"
+        )
     return str(path)
 
 
@@ -41,8 +50,9 @@ def parse_pushgateway_url(raw: str | None) -> str | None:
     url = raw.strip().rstrip("/")
     expected = "expected an http(s) URL such as http://pushgateway:9091"
     parts = urlsplit(url)
+    shown = display_url(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{PHOENIX_METRICS_PUSHGATEWAY_URL}: {url!r} is not valid ({expected})")
+        raise ConfigError(f"{PHOENIX_METRICS_PUSHGATEWAY_URL}: {shown!r} is not valid ({expected})")
     if parts.username or parts.password:
         # urllib would ignore them, and they would show in every warning: refuse them.
         raise ConfigError(
@@ -50,13 +60,13 @@ def parse_pushgateway_url(raw: str | None) -> str | None:
         )
     if parts.query or parts.fragment:
         raise ConfigError(
-            f"{PHOENIX_METRICS_PUSHGATEWAY_URL}: {url!r} has a query or fragment ({expected})"
+            f"{PHOENIX_METRICS_PUSHGATEWAY_URL}: {shown!r} has a query or fragment ({expected})"
         )
     try:
         parts.port  # noqa: B018 - raises on a port out of range or not a number
     except ValueError:
         raise ConfigError(
-            f"{PHOENIX_METRICS_PUSHGATEWAY_URL}: {url!r} has an invalid port ({expected})"
+            f"{PHOENIX_METRICS_PUSHGATEWAY_URL}: {shown!r} has an invalid port ({expected})"
         ) from None
     return url
 

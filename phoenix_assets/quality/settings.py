@@ -117,7 +117,7 @@ class QualitySettings:
             ),
         ):
             if low >= high:
-                raise ConfigError(f"{low_name}: {low:g} must be below {high_name} ({high:g})")
+                raise ConfigError(f"{low_name}: {low:.15g} must be below {high_name} ({high:.15g})")
         return settings
 
     def as_dict(self) -> dict[str, float]:

@@ -166,14 +166,18 @@ class SourceClient:
         headers: Mapping[str, str] | None = None,
         secrets: Iterable[str] = (),
         auth_variables: str,
+        url_variable: str | None = None,
         is_auth_failure: Callable[[httpx.Response], bool] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """``url_variable`` names the setting that holds ``base_url``: a host that cannot be
+        reached is reported with it, so the message says what to check."""
         self.source = source
         self.policy = policy
         self.stats = RequestStats()
         self._secrets = [s for s in secrets if s]
         self._auth_variables = auth_variables
+        self._url_hint = f"; check {url_variable}" if url_variable else ""
         self._is_auth_failure = is_auth_failure
         # One request per 1/rate seconds: aiolimiter would let a burst of `rate` requests
         # through at once with (rate, 1 s); a source's limit means no bursts.
@@ -273,14 +277,28 @@ class SourceClient:
                 response = await self._client.request(method, url, params=params, data=data)
             except httpx.TimeoutException as exc:
                 self.stats.failed("timeout")
-                raise RetryableError(f"{self.source}: timed out ({type(exc).__name__})") from None
+                raise RetryableError(
+                    f"{self.source}: timed out ({type(exc).__name__}) waiting for "
+                    f"{self._origin(exc, url)}{self._url_hint}"
+                ) from None
             except httpx.TransportError as exc:
                 self.stats.failed("connection")
                 raise RetryableError(
-                    f"{self.source}: connection failed ({type(exc).__name__}: "
-                    f"{self.redact(str(exc))})"
+                    f"{self.source}: connection failed to {self._origin(exc, url)} "
+                    f"({type(exc).__name__}: {self.redact(str(exc))}){self._url_hint}"
                 ) from None
         return self._json_of(response)
+
+    def _origin(self, exc: httpx.TransportError, url: str) -> str:
+        """``scheme://host:port`` the failed request went to: where, never what (no path,
+        no query, no credentials)."""
+        try:
+            target = exc.request.url
+        except RuntimeError:  # an error raised before a request was built
+            target = self._client.base_url.join(url)
+        host = f"[{target.host}]" if ":" in target.host else target.host
+        port = f":{target.port}" if target.port else ""
+        return self.redact(f"{target.scheme}://{host}{port}")
 
     def _json_of(self, response: httpx.Response) -> Any:
         where = self.redact(

@@ -39,7 +39,7 @@ import httpx
 
 from phoenix_assets.domain.maricopa_adapter import hit_zip_code
 from phoenix_assets.domain.property import normalize_apn
-from phoenix_assets.settings import ConfigError, parse_number_setting
+from phoenix_assets.settings import ConfigError, display_url, parse_number_setting
 from phoenix_assets.sources.collection import CollectedRecord, CollectionResult, ZipFailure
 from phoenix_assets.sources.http import (
     AuthenticationError,
@@ -122,6 +122,7 @@ COUNT_KEYS = (
 )
 
 _ZIP_RE = re.compile(r"^\d{5}$")
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _COMPACT_APN = re.compile(r"^[A-Z0-9]{1,20}$")
 
 
@@ -132,11 +133,36 @@ def _parse_base_url(raw: str | None) -> str:
     if raw is None or not raw.strip():
         return DEFAULT_BASE_URL
     url = raw.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+    expected = f"expected something like {DEFAULT_BASE_URL}"
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed [IPv6] literal, say
+        parts = urlsplit("")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
-            f"{MARICOPA_API_BASE_URL}: {url!r} is not an http(s) base URL "
-            f"(expected something like {DEFAULT_BASE_URL})"
+            f"{MARICOPA_API_BASE_URL}: {display_url(url)!r} is not an http(s) base URL ({expected})"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(
+            f"{MARICOPA_API_BASE_URL}: {display_url(url)!r} must not carry a query string or "
+            f"fragment (the token belongs in {MARICOPA_API_TOKEN})"
+        )
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ConfigError(
+            f"{MARICOPA_API_BASE_URL}: {display_url(url)!r} has an invalid port ({expected})"
+        ) from None
+    if parts.username or parts.password:
+        raise ConfigError(
+            f"{MARICOPA_API_BASE_URL}: {display_url(url)!r} carries credentials; "
+            f"the token belongs in {MARICOPA_API_TOKEN}"
+        )
+    if parts.scheme == "http" and parts.hostname not in _LOCAL_HOSTS:
+        # The token goes in a header of every request: never in clear text over a network.
+        raise ConfigError(
+            f"{MARICOPA_API_BASE_URL}: {display_url(url)!r} must use https:// "
+            "(http:// only for localhost): the token would cross the network unencrypted"
         )
     return url
 
@@ -844,6 +870,7 @@ async def collect_parcels(
         headers={"AUTHORIZATION": token, "user-agent": "null", "accept": "application/json"},
         secrets=[token],
         auth_variables=MARICOPA_API_TOKEN,
+        url_variable=MARICOPA_API_BASE_URL,
         is_auth_failure=is_auth_failure,
         transport=budget,
     ) as client:

@@ -62,7 +62,7 @@ from urllib.parse import quote
 import httpx
 
 from phoenix_assets.domain.adapters import RESO_FIELDS
-from phoenix_assets.settings import ConfigError, parse_number_setting
+from phoenix_assets.settings import ConfigError, display_url, parse_number_setting
 from phoenix_assets.sources.collection import CollectedRecord, CollectionResult, ZipFailure
 from phoenix_assets.sources.envelope import payload_sha256
 from phoenix_assets.sources.http import (
@@ -171,17 +171,24 @@ def _url(environ: Mapping[str, str], name: str) -> str | None:
     raw = _text(environ, name)
     if raw is None:
         return None
+    shown = display_url(raw)  # a mistaken URL may carry a secret (user:password@, ?token=)
     try:
         url = httpx.URL(raw)
     except (httpx.InvalidURL, TypeError, ValueError):
-        raise ConfigError(f"{name}: {raw!r} is not a URL") from None
+        raise ConfigError(f"{name}: {shown!r} is not a URL") from None
     if url.scheme not in ("http", "https") or not url.host:
-        raise ConfigError(f"{name}: {raw!r} is not an http(s) URL")
+        raise ConfigError(f"{name}: {shown!r} is not an http(s) URL")
     if url.scheme == "http" and url.host not in _LOCAL_HOSTS:
         # Bearer tokens and client secrets must not cross the network in clear text.
-        raise ConfigError(f"{name}: {raw!r} must use https:// (http:// only for localhost)")
+        raise ConfigError(f"{name}: {shown!r} must use https:// (http:// only for localhost)")
     if url.query or url.fragment:
-        raise ConfigError(f"{name}: {raw!r} must not carry a query string or fragment")
+        raise ConfigError(f"{name}: {shown!r} must not carry a query string or fragment")
+    if url.userinfo:
+        # They would be sent as Basic auth and shown wherever the URL is logged.
+        raise ConfigError(
+            f"{name}: {shown!r} carries credentials; put them in {MLS_RESO_TOKEN} or "
+            f"{', '.join(CLIENT_CREDENTIAL_VARIABLES)} instead"
+        )
     return raw.rstrip("/")
 
 
@@ -726,6 +733,7 @@ async def collect_listings(
         headers=headers,
         secrets=secrets,
         auth_variables=settings.auth_variables,
+        url_variable=MLS_RESO_BASE_URL,
         transport=transport,
     )
     token_client = (
@@ -736,6 +744,7 @@ async def collect_listings(
             headers={"Accept": "application/json"},
             secrets=secrets,
             auth_variables=settings.auth_variables,
+            url_variable=MLS_RESO_TOKEN_URL,
             transport=transport,
         )
         if settings.uses_client_credentials

@@ -28,6 +28,7 @@ from phoenix_assets.storage.partition_store import MANIFEST_COLLECTION, delete_p
 
 PHOENIX_RAW_RETENTION_DAYS = "PHOENIX_RAW_RETENTION_DAYS"
 DEFAULT_RAW_RETENTION_DAYS = 400
+MAX_RAW_RETENTION_DAYS = 36_500
 # The only collections retention ever touches (besides their manifest entries).
 RAW_COLLECTIONS: tuple[str, ...] = ("raw_demo_listings", "raw_maricopa_parcels", "raw_mls_listings")
 
@@ -39,7 +40,13 @@ def raw_retention_days(environ: Mapping[str, str] | None = None) -> int:
     env = os.environ if environ is None else environ
     days = int(
         parse_number_setting(
-            env, PHOENIX_RAW_RETENTION_DAYS, DEFAULT_RAW_RETENTION_DAYS, integer=True, minimum=1
+            env,
+            PHOENIX_RAW_RETENTION_DAYS,
+            DEFAULT_RAW_RETENTION_DAYS,
+            integer=True,
+            minimum=1,
+            # A century: far past any partition, and the cutoff date stays computable.
+            maximum=MAX_RAW_RETENTION_DAYS,
         )
     )
     if days <= ASSESSOR_WINDOW_DAYS:

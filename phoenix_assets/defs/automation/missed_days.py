@@ -61,8 +61,9 @@ class MissedDaySettings:
                 env, PHOENIX_BACKFILL_MAX_ATTEMPTS, 3, integer=True, minimum=1
             ),
             grace=dt.timedelta(
+                # At most the longest look-back (beyond, a timedelta would overflow).
                 hours=parse_number_setting(
-                    env, PHOENIX_BACKFILL_GRACE_HOURS, 3, integer=False, minimum=0
+                    env, PHOENIX_BACKFILL_GRACE_HOURS, 3, integer=False, minimum=0, maximum=24 * 366
                 )
             ),
             interval_seconds=parse_number_setting(

@@ -13,6 +13,7 @@ from phoenix_assets.settings import ConfigError, parse_number_setting
 PHOENIX_RAW_FRESHNESS_WARN_HOURS = "PHOENIX_RAW_FRESHNESS_WARN_HOURS"
 PHOENIX_RAW_FRESHNESS_FAIL_HOURS = "PHOENIX_RAW_FRESHNESS_FAIL_HOURS"
 PHOENIX_RUN_TIMEOUT_MINUTES = "PHOENIX_RUN_TIMEOUT_MINUTES"
+MAX_HOURS = 24 * 366
 
 # A step that fails for a passing reason (a source's outage, a Mongo fail-over) is
 # retried after about 30 s, 60 s and 120 s; the jitter keeps retries of runs that
@@ -29,11 +30,12 @@ STEP_RETRY_POLICY = dg.RetryPolicy(
 def raw_freshness_policy() -> dg.FreshnessPolicy:
     """Raw data is collected once a day (10:00 UTC): warn a couple of hours after a
     missed day, fail when a day and a half has passed without a collection."""
+    # A year at most: a longer window means no policy, and overflows Dagster's timedelta.
     warn = parse_number_setting(
-        os.environ, PHOENIX_RAW_FRESHNESS_WARN_HOURS, 26, integer=True, minimum=1
+        os.environ, PHOENIX_RAW_FRESHNESS_WARN_HOURS, 26, integer=True, minimum=1, maximum=MAX_HOURS
     )
     fail = parse_number_setting(
-        os.environ, PHOENIX_RAW_FRESHNESS_FAIL_HOURS, 36, integer=True, minimum=1
+        os.environ, PHOENIX_RAW_FRESHNESS_FAIL_HOURS, 36, integer=True, minimum=1, maximum=MAX_HOURS
     )
     if warn >= fail:
         raise ConfigError(
