@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--mongo-uri", help="a real MongoDB (default: embedded server)")
     args = parser.parse_args(argv)
-    # Step processes import run_jobs from here.
+    # Step processes import run_jobs from here. The forkserver keeps the environment it
+    # started with for as long as this process lives, so MONGODB_DATABASE is set once.
     os.environ["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")])
     )

@@ -7,6 +7,10 @@ PyMongo, the code location and the instance's storage (SQLAlchemy, Alembic) agai
 preloads them once per run makes that a fork (~0.5 s), and each step still runs in its
 own process, so a crash or an out-of-memory kill takes down one step, never the run
 worker. Measured in ``benchmarks/daily_run.py``.
+
+The forkserver lives as long as the process that started it, and its steps see the
+environment it started with: right for a run worker, which executes one run and exits;
+a process that executes several runs (a benchmark) must not change settings between them.
 """
 
 import dagster as dg

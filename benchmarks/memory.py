@@ -1,0 +1,148 @@
+"""How much memory does a daily run of ~50,000 listings take?
+
+Runs one day of ``daily_pipeline`` on the demo source with ``PHOENIX_DEMO_SCALE`` set so
+the ten default ZIPs give ~50,000 listings, as a real Dagster run in a child process (the
+run worker; its steps fork from the run's forkserver). While it runs, the whole process
+tree is sampled every 0.1 s; afterwards each step process is named from the run's event
+log. Printed:
+
+- the peak RSS of every step process (and of the run worker and the forkserver), the
+  largest of which is judged (target <= 300 MB): each step is a process of its own, so
+  this is what one step needs;
+- the peak of the tree's summed PSS (shared pages split between the processes that
+  share them), what the whole run takes from the machine at its worst moment.
+
+    uv run python benchmarks/memory.py
+    uv run python benchmarks/memory.py --listings 50000 --mongo-uri mongodb://localhost:27017
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+from support import dagster_home, machine, mongo_uri, server_name
+
+from phoenix_assets.settings import DEFAULT_ZIP_CODES
+from phoenix_assets.sources.demo import demo_listings
+
+TARGET_MB = 300
+DAY = "2026-11-17"
+MB = 1024 * 1024
+# The run worker: one run of the daily job for DAY, printing its run id.
+RUN_WORKER = f"""
+import dagster as dg, run_jobs
+with dg.DagsterInstance.get() as instance:
+    result = dg.execute_job(dg.reconstructable(run_jobs.daily_pipeline), instance,
+                            tags={{"dagster/partition": "{DAY}"}})
+    print(result.run_id, result.success)
+"""
+
+
+def scale_for(listings: int) -> tuple[float, int]:
+    """The demo scale giving at least ``listings`` listings on DAY, and the count."""
+    day = dt.date.fromisoformat(DAY)
+
+    def count(scale: float) -> int:
+        return sum(len(demo_listings(z, day, scale=scale)) for z in DEFAULT_ZIP_CODES)
+
+    scale = 1.0
+    found = count(scale)
+    while found < listings:
+        scale = round(scale * listings / found + 0.5, 1)
+        found = count(scale)
+    return scale, found
+
+
+def sample_tree(root: psutil.Process, peaks: dict[int, float], pss_peak: list[float]) -> None:
+    total = 0.0
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            info = process.memory_full_info()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        peaks[process.pid] = max(peaks.get(process.pid, 0.0), info.rss)
+        total += getattr(info, "pss", info.rss)
+    pss_peak[0] = max(pss_peak[0], total)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--listings", type=int, default=50_000)
+    parser.add_argument("--mongo-uri", help="a real MongoDB (default: embedded server)")
+    args = parser.parse_args(argv)
+    scale, listings = scale_for(args.listings)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).parent)]))
+    env.update(
+        PHOENIX_AUTOMATION="off",
+        PHOENIX_DEMO_SCALE=str(scale),
+        MONGODB_DATABASE=f"bench_memory_{os.getpid()}",
+    )
+    peaks: dict[int, float] = {}
+    pss_peak = [0.0]
+    with mongo_uri(args.mongo_uri) as uri, dagster_home() as home:
+        env.update(MONGODB_URI=uri, DAGSTER_HOME=str(home))
+        started = time.perf_counter()
+        worker = subprocess.Popen(
+            [sys.executable, "-c", RUN_WORKER], env=env, stdout=subprocess.PIPE, text=True
+        )
+        root = psutil.Process(worker.pid)
+        while worker.poll() is None:
+            sample_tree(root, peaks, pss_peak)
+            time.sleep(0.1)
+        seconds = time.perf_counter() - started
+        output = (worker.stdout.read() if worker.stdout else "").split()
+        if worker.returncode != 0 or len(output) < 2 or output[-1] != "True":
+            raise SystemExit(f"the run failed (exit {worker.returncode}): {output}")
+        run_id = output[-2]
+        os.environ["DAGSTER_HOME"] = str(home)
+        import dagster as dg
+
+        with dg.DagsterInstance.get() as instance:
+            step_of_pid = {
+                record.dagster_event.pid: record.step_key
+                for record in instance.all_logs(run_id)
+                if record.step_key and record.dagster_event and record.dagster_event.is_step_start
+            }
+        from pymongo import MongoClient
+
+        with MongoClient(uri) as client:
+            db = client[env["MONGODB_DATABASE"]]
+            snapshots = db["property_snapshots"].count_documents({"partition_key": DAY})
+            client.drop_database(env["MONGODB_DATABASE"])
+        name = server_name(uri, args.mongo_uri)
+
+    rows = []
+    for pid, rss in peaks.items():
+        label = step_of_pid.get(pid)
+        if label is None:
+            label = "run worker" if pid == worker.pid else "forkserver / helper process"
+        rows.append((rss, label, pid))
+    rows.sort(reverse=True)
+    steps = [row for row in rows if row[1] in step_of_pid.values()]
+    largest = steps[0] if steps else rows[0]
+    print(f"Machine: {machine()}")
+    print(
+        f"Server: {name}; PHOENIX_DEMO_SCALE={scale}: {listings} listings, "
+        f"{snapshots} properties; run took {seconds:.0f}s"
+    )
+    print(f"{'process':36} {'peak RSS MB':>11}")
+    for rss, label, _ in rows:
+        print(f"{label:36} {rss / MB:11.0f}")
+    verdict = "ok" if largest[0] / MB <= TARGET_MB else "MISSED"
+    print(
+        f"largest step: {largest[1]} {largest[0] / MB:.0f} MB  {verdict} (target <= {TARGET_MB} MB)"
+    )
+    print(f"whole run at its peak (sum of PSS over the process tree): {pss_peak[0] / MB:.0f} MB")
+    return 0 if verdict == "ok" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
