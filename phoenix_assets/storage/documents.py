@@ -11,7 +11,7 @@ import datetime as dt
 import enum
 import math
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -88,29 +88,35 @@ def _to_bson_value_general(value: Any) -> Any:
     raise TypeError(f"cannot store a value of type {type(value).__name__} in MongoDB: {value!r}")
 
 
+def records_of(obj: Any) -> Sequence[Any]:
+    """The records of an asset's value: a DataFrame's rows, a model or dict alone, or a
+    list of either."""
+    if isinstance(obj, pd.DataFrame):
+        return obj.to_dict(orient="records")
+    if isinstance(obj, (BaseModel, Mapping)):
+        return [obj]
+    if isinstance(obj, (list, tuple)):
+        return obj
+    raise TypeError(
+        "the Mongo IO manager stores a DataFrame, a pydantic model, a dict, or a list of "
+        f"models or dicts; got {type(obj).__name__}"
+    )
+
+
+def to_document(record: Any) -> Document:
+    """One record (a dict or a model) as a Mongo document."""
+    converted = to_bson_value(record)
+    if not isinstance(converted, dict):
+        raise TypeError(f"each stored record must be a dict or a model; got {type(record)}")
+    return converted
+
+
 def to_documents(obj: Any) -> list[Document]:
     """Turn an asset's value into Mongo documents.
 
     Accepts a DataFrame, a pydantic model or a dict, or a list of either.
     """
-    if isinstance(obj, pd.DataFrame):
-        records: Iterable[Any] = obj.to_dict(orient="records")
-    elif isinstance(obj, (BaseModel, Mapping)):
-        records = [obj]
-    elif isinstance(obj, (list, tuple)):
-        records = obj
-    else:
-        raise TypeError(
-            "the Mongo IO manager stores a DataFrame, a pydantic model, a dict, or a list of "
-            f"models or dicts; got {type(obj).__name__}"
-        )
-    documents: list[Document] = []
-    for record in records:
-        converted = to_bson_value(record)
-        if not isinstance(converted, dict):
-            raise TypeError(f"each stored record must be a dict or a model; got {type(record)}")
-        documents.append(converted)
-    return documents
+    return [to_document(record) for record in records_of(obj)]
 
 
 def from_documents(documents: list[Document], typing_type: Any) -> Any:
@@ -120,18 +126,29 @@ def from_documents(documents: list[Document], typing_type: Any) -> Any:
     (``list[dict]``, ``Any``) the documents. ``_id`` is dropped; ``partition_key`` is
     kept (a range load needs to know each record's partition) except for models.
     """
-    plain = [{k: v for k, v in doc.items() if k != "_id"} for doc in documents]
+    # In place: a copy of every document would double a large partition's memory.
+    for doc in documents:
+        doc.pop("_id", None)
+    plain = documents
     if typing_type is pd.DataFrame:
         return pd.DataFrame.from_records(plain)
     model = _model_of(typing_type)
     if model is None:
         return plain
-    models = [model.model_validate(_for_model(doc, model)) for doc in plain]
+    models = [model.model_validate(_for_model(doc, model)) for doc in _draining(plain)]
     if typing_type is model:  # a single model, not a list of them
         if len(models) != 1:
             raise ValueError(f"expected one {model.__name__} document, found {len(models)}")
         return models[0]
     return models
+
+
+def _draining(documents: list[Document]) -> Iterator[Document]:
+    """Yield the documents in order, dropping each from the list once taken, so a document
+    is freed as soon as its model is built (a partition is never held twice)."""
+    documents.reverse()
+    while documents:
+        yield documents.pop()
 
 
 def _model_of(typing_type: Any) -> type[BaseModel] | None:

@@ -2,29 +2,53 @@
 
 Accepts a DataFrame, a list of dicts or a list of pydantic models; a partition write
 replaces exactly that partition; loading one partition or a range is one query and
-returns the type the consuming asset declares.
+returns the type the consuming asset declares (a ``PartitionReader`` reads each
+partition lazily instead).
 """
 
+import itertools
+from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
+from pydantic import BaseModel
 
-from phoenix_assets.storage.documents import from_documents, to_documents
+from phoenix_assets.storage.documents import (
+    Document,
+    from_documents,
+    records_of,
+    to_bson_value,
+    to_document,
+)
 from phoenix_assets.storage.mongo_resource import MongoResource
+from phoenix_assets.storage.partition_reader import PartitionReader
 from phoenix_assets.storage.partition_store import (
     ALLOW_MISSING,
     COLUMNS,
     FIRST_PARTITION_ONLY,
     MANIFEST_COLLECTION,
+    MATCHING,
     NATURAL_KEY,
     PARTITION_FIELD,
     UNPARTITIONED,
-    assign_ids,
+    assign_id,
+    check_unique_ids,
     collection_name,
     replace_partitions,
     write_metadata,
     written_partitions,
 )
+
+
+def _fields(record: Any, names: list[str]) -> Document:
+    """These fields of a record (a dict or a model), converted as ``to_document`` would."""
+    if isinstance(record, dict):
+        return {name: to_bson_value(record[name]) for name in names if name in record}
+    if isinstance(record, BaseModel):
+        return {
+            name: to_bson_value(getattr(record, name)) for name in names if hasattr(record, name)
+        }
+    return to_document(record)
 
 
 class MissingPartitionError(LookupError):
@@ -46,21 +70,47 @@ class MongoIOManager(dg.ConfigurableIOManager):
             return
         name = collection_name(context.asset_key)
         partitions = list(context.asset_partition_keys) if context.has_asset_partitions else []
-        documents = to_documents(obj)
+        records = records_of(obj)
         metadata = context.definition_metadata or {}
-        assign_ids(
-            documents,
-            partitions=partitions,
-            natural_key=metadata.get(NATURAL_KEY),
-            partition_field=metadata.get(PARTITION_FIELD, "partition_key"),
-            asset=context.asset_key.to_user_string(),
-        )
+        asset = context.asset_key.to_user_string()
+
+        natural_key = metadata.get(NATURAL_KEY)
+        partition_field = metadata.get(PARTITION_FIELD, "partition_key")
+        id_fields = [*(natural_key or ["_id"]), "partition_key", partition_field]
+
+        def with_id(doc: Document) -> Document:
+            assign_id(
+                doc,
+                partitions=partitions,
+                natural_key=natural_key,
+                partition_field=partition_field,
+                asset=asset,
+            )
+            return doc
+
+        def documents() -> Iterator[Document]:
+            # Converted as they are written, one batch at a time: a partition's value and
+            # a full copy of it as documents are never in memory together.
+            for record in records:
+                yield with_id(to_document(record))
+
+        # First every id, from the fields it is made of, before anything is deleted: a
+        # bad value leaves the stored partition as it was.
+        ids = (with_id(_fields(record, id_fields))["_id"] for record in records)
+        written = check_unique_ids(ids, asset)
+        preview = list(itertools.islice(documents(), self.preview_rows))
         replaced = replace_partitions(
-            self.mongo.get_database(), name, partitions, documents, run_id=context.run_id
+            self.mongo.get_database(), name, partitions, documents(), run_id=context.run_id
         )
         context.add_output_metadata(
             write_metadata(
-                self.mongo.database, name, partitions, documents, replaced, self.preview_rows
+                self.mongo.database,
+                name,
+                partitions,
+                preview,
+                replaced,
+                self.preview_rows,
+                written=written,
             )
         )
 
@@ -95,9 +145,18 @@ class MongoIOManager(dg.ConfigurableIOManager):
                 f"not finish); materialize that partition first"
             )
         columns = options.get(COLUMNS)
+        if typing_type is PartitionReader:
+            if missing:
+                context.log.warning(
+                    f"{asset}: {len(missing)} of {len(keys)} partitions missing: "
+                    f"{', '.join(missing)}"
+                )
+            return PartitionReader(db[name], sorted(written), columns)
         projection = {field: 1 for field in [*columns, "partition_key"]} if columns else None
-        documents = list(db[name].find({"partition_key": {"$in": sorted(written)}}, projection))
-        value = from_documents(documents, typing_type)
+        query = {"partition_key": {"$in": sorted(written)}, **options.get(MATCHING, {})}
+        documents = list(db[name].find(query, projection))
+        loaded = len(documents)
+        value = from_documents(documents, typing_type)  # consumes ``documents``
         if missing:
             context.log.warning(
                 f"{asset}: {len(missing)} of {len(keys)} partitions missing: {', '.join(missing)}"
@@ -105,5 +164,5 @@ class MongoIOManager(dg.ConfigurableIOManager):
             if hasattr(value, "attrs"):  # a DataFrame carries what was missing with it
                 value.attrs["missing_partitions"] = missing
         if len(context.asset_partition_keys) == 1:  # Dagster records single-partition loads only
-            context.add_input_metadata({"documents_loaded": len(documents)})
+            context.add_input_metadata({"documents_loaded": loaded})
         return value

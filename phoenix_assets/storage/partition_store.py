@@ -13,9 +13,10 @@ The IO manager uses these; so does an asset that must act after its data is stor
 """
 
 import datetime as dt
+import itertools
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import dagster as dg
@@ -35,6 +36,8 @@ ALLOW_MISSING = "allow_missing"  # on an AssetIn: a missing partition loads as e
 # On an AssetIn: of the mapped range, load only its first partition (a self-dependency
 # run over a range needs only the day before the range; it builds the rest itself).
 FIRST_PARTITION_ONLY = "first_partition_only"
+# On an AssetIn: load only the documents matching this MongoDB filter.
+MATCHING = "matching"
 INSERT_BATCH = 5_000
 
 _COLLECTION_NAME = re.compile(r"^[a-z0-9_]+$")
@@ -50,6 +53,53 @@ def collection_name(asset_key: dg.AssetKey) -> str:
     return name
 
 
+def assign_id(
+    doc: Document,
+    *,
+    partitions: Sequence[str],
+    natural_key: Sequence[str] | None,
+    partition_field: str,
+    asset: str,
+) -> None:
+    """Set ``partition_key`` and the natural ``_id`` on one document, or raise."""
+    if partitions:
+        key = doc.get("partition_key") or doc.get(partition_field)
+        if key is None and len(partitions) == 1:
+            key = partitions[0]
+        if key not in partitions:
+            raise ValueError(
+                f"{asset}: a document belongs to partition {key!r}, outside the "
+                f"partitions being written ({partitions[0]}...{partitions[-1]}); "
+                f"set '{partition_field}' on every record of a multi-partition output"
+            )
+        doc["partition_key"] = key
+    if natural_key:
+        missing = [f for f in natural_key if doc.get(f) in (None, "")]
+        if missing:
+            raise ValueError(f"{asset}: a document lacks its natural key field(s) {missing}")
+        parts = [str(doc[f]) for f in natural_key]
+        if partitions:
+            parts.append(doc["partition_key"])
+        doc["_id"] = ":".join(parts)
+    elif "_id" not in doc:
+        raise ValueError(
+            f"{asset}: documents need a natural key: set the asset's metadata "
+            f"'{NATURAL_KEY}' to the fields that identify a record, or give each an '_id'"
+        )
+
+
+def check_unique_ids(ids: Iterable[str], asset: str) -> int:
+    """Raise if an ``_id`` occurs twice; returns how many there are."""
+    counts = Counter(ids)
+    duplicates = [k for k, n in counts.items() if n > 1]
+    if duplicates:
+        raise ValueError(
+            f"{asset}: {len(duplicates)} natural key(s) occur more than once, e.g. "
+            f"{duplicates[:3]}; nothing was written"
+        )
+    return sum(counts.values())
+
+
 def assign_ids(
     documents: list[Document],
     *,
@@ -59,52 +109,31 @@ def assign_ids(
     asset: str,
 ) -> None:
     """Set ``partition_key`` and the natural ``_id`` on every document, or raise."""
-    allowed = set(partitions)
     for doc in documents:
-        if partitions:
-            key = doc.get("partition_key") or doc.get(partition_field)
-            if key is None and len(partitions) == 1:
-                key = partitions[0]
-            if key not in allowed:
-                raise ValueError(
-                    f"{asset}: a document belongs to partition {key!r}, outside the "
-                    f"partitions being written ({partitions[0]}...{partitions[-1]}); "
-                    f"set '{partition_field}' on every record of a multi-partition output"
-                )
-            doc["partition_key"] = key
-        if natural_key:
-            missing = [f for f in natural_key if doc.get(f) in (None, "")]
-            if missing:
-                raise ValueError(f"{asset}: a document lacks its natural key field(s) {missing}")
-            parts = [str(doc[f]) for f in natural_key]
-            if partitions:
-                parts.append(doc["partition_key"])
-            doc["_id"] = ":".join(parts)
-        elif "_id" not in doc:
-            raise ValueError(
-                f"{asset}: documents need a natural key: set the asset's metadata "
-                f"'{NATURAL_KEY}' to the fields that identify a record, or give each an '_id'"
-            )
-    duplicates = [k for k, n in Counter(doc["_id"] for doc in documents).items() if n > 1]
-    if duplicates:
-        raise ValueError(
-            f"{asset}: {len(duplicates)} natural key(s) occur more than once, e.g. "
-            f"{duplicates[:3]}; nothing was written"
+        assign_id(
+            doc,
+            partitions=partitions,
+            natural_key=natural_key,
+            partition_field=partition_field,
+            asset=asset,
         )
+    check_unique_ids((doc["_id"] for doc in documents), asset)
 
 
 def replace_partitions(
     db: Database[Document],
     name: str,
     partitions: Sequence[str],
-    documents: list[Document],
+    documents: Iterable[Document],
     *,
     run_id: str | None = None,
 ) -> int:
     """Replace these partitions of collection ``name`` (all of it when ``partitions`` is
     empty) with ``documents``, which already carry ``_id`` and ``partition_key``.
 
-    Returns how many documents were replaced.
+    ``documents`` may be a generator: it is consumed one insert batch at a time, so a
+    large partition is never held whole as documents. Returns how many documents were
+    replaced.
     """
     ensure_indexes(db, name)
     collection = db[name]
@@ -119,10 +148,12 @@ def replace_partitions(
         if partitions
         else collection.delete_many({}).deleted_count
     )
-    for start in range(0, len(documents), INSERT_BATCH):
-        collection.insert_many(documents[start : start + INSERT_BATCH], ordered=False)
+    counts: Counter[str] = Counter()
+    iterator = iter(documents)
+    while batch := list(itertools.islice(iterator, INSERT_BATCH)):
+        counts.update(doc.get("partition_key", UNPARTITIONED) for doc in batch)
+        collection.insert_many(batch, ordered=False)
 
-    counts = Counter(doc.get("partition_key", UNPARTITIONED) for doc in documents)
     written_at = dt.datetime.now(dt.UTC)
     manifest.insert_many(
         [
@@ -157,11 +188,17 @@ def write_metadata(
     documents: Sequence[Document],
     replaced: int,
     preview_rows: int = 5,
+    *,
+    written: int | None = None,
 ) -> dict[str, Any]:
-    """The metadata every write attaches to its materialization."""
+    """The metadata every write attaches to its materialization.
+
+    ``documents``: the documents written, or only the first few (then ``written`` is
+    how many were written)."""
+    count = len(documents) if written is None else written
     metadata: dict[str, Any] = {
-        "dagster/row_count": len(documents),
-        "documents_written": len(documents),
+        "dagster/row_count": count,
+        "documents_written": count,
         "documents_replaced": replaced,
         "collection": f"{db_name}.{name}",
         "preview": dg.MetadataValue.md(markdown_preview(documents, preview_rows)),

@@ -12,10 +12,13 @@ from pymongo.database import Database
 
 from phoenix_assets.storage.io_manager import MissingPartitionError, MongoIOManager
 from phoenix_assets.storage.mongo_resource import MongoResource
+from phoenix_assets.storage.partition_reader import PartitionReader
 from phoenix_assets.storage.partition_store import (
     ALLOW_MISSING,
     FIRST_PARTITION_ONLY,
+    INSERT_BATCH,
     MANIFEST_COLLECTION,
+    MATCHING,
     NATURAL_KEY,
     PARTITION_FIELD,
 )
@@ -363,3 +366,57 @@ def test_allow_missing_loads_a_missing_partition_as_empty(mongo_resource: MongoR
         [dict_readings.to_source_asset(), reader], mongo_resource, partition_key="2026-11-09"
     )
     assert seen == [[]]
+
+
+def test_a_partition_reader_streams_each_written_partition(mongo_resource: MongoResource) -> None:
+    seen: dict[str, list[dict[str, Any]]] = {}
+
+    @dg.asset(partitions_def=WEEKS)
+    def weekly(dict_readings: PartitionReader) -> None:
+        for key in WEEK_OF_NOV_2:
+            seen[key] = list(dict_readings.documents(key))
+
+    for key in WEEK_OF_NOV_2[:2]:
+        _materialize([dict_readings], mongo_resource, partition_key=key)
+    _materialize(
+        [dict_readings.to_source_asset(), weekly], mongo_resource, partition_key="2026-11-02"
+    )
+    assert [len(seen[key]) for key in WEEK_OF_NOV_2] == [3, 3, 0, 0, 0, 0, 0]
+    first = seen[WEEK_OF_NOV_2[0]][0]
+    assert "_id" not in first and first["partition_key"] == WEEK_OF_NOV_2[0]
+    assert first["sensor"] == "s0" and first["day"] == WEEK_OF_NOV_2[0]
+
+
+def test_matching_loads_only_the_documents_that_match(mongo_resource: MongoResource) -> None:
+    seen: list[list[dict[str, Any]]] = []
+
+    @dg.asset(
+        partitions_def=DAYS,
+        ins={"dict_readings": dg.AssetIn(metadata={MATCHING: {"sensor": "s1"}})},
+    )
+    def only_s1(dict_readings: list[dict[str, Any]]) -> None:
+        seen.append(dict_readings)
+
+    _materialize([dict_readings], mongo_resource, partition_key="2026-11-09")
+    _materialize(
+        [dict_readings.to_source_asset(), only_s1], mongo_resource, partition_key="2026-11-09"
+    )
+    assert [doc["sensor"] for doc in seen[0]] == ["s1"]
+
+
+def test_a_partition_larger_than_a_batch_is_written_whole_with_one_preview(
+    mongo_resource: MongoResource, db: Database[dict]
+) -> None:
+    count = INSERT_BATCH * 2 + 7
+
+    @dg.asset(partitions_def=DAYS, metadata={NATURAL_KEY: ["sensor"]})
+    def many_readings(context: dg.AssetExecutionContext) -> list[Reading]:
+        return [Reading.model_validate(r) for r in _readings(context.partition_key, count)]
+
+    result = _materialize([many_readings], mongo_resource, partition_key="2026-11-09")
+    metadata = _row_count(result, "many_readings")
+    assert metadata["documents_written"].value == count
+    assert db["many_readings"].count_documents({"partition_key": "2026-11-09"}) == count
+    manifest = db[MANIFEST_COLLECTION].find_one({"_id": "many_readings:2026-11-09"})
+    assert manifest is not None and manifest["documents"] == count
+    assert metadata["preview"].value.count("\n") == 2 + 4  # header, rule, five rows
