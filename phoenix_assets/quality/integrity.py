@@ -75,6 +75,10 @@ def schema_violations(documents: Iterable[Document], partition_key: str) -> Verd
     return Verdict(passed=invalid == 0, summary=summary, metadata=metadata)
 
 
+# The fields the duplicate rule reads.
+IDENTITY_FIELDS = ("_id", "property_id", "parcel_number", "unparsed_address", "postal_code")
+
+
 def _claims(
     documents: Iterable[Document],
 ) -> tuple[Counter[str], dict[str, set[str]], dict[str, dict[str, str | None]]]:

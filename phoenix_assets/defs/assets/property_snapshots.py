@@ -2,7 +2,7 @@
 
 import datetime as dt
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -20,15 +20,20 @@ from phoenix_assets.metrics.resource import MetricsExporter
 from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.storage.documents import Document
 from phoenix_assets.storage.mongo_resource import MongoResource
+from phoenix_assets.storage.partition_reader import PartitionReader
 from phoenix_assets.storage.partition_store import (
     ALLOW_MISSING,
     FIRST_PARTITION_ONLY,
+    MATCHING,
     NATURAL_KEY,
     PARTITION_FIELD,
+    written_partitions,
 )
 from phoenix_assets.storage.quarantine import quarantine_entry, replace_quarantine
 
 ASSET_NAME = "property_snapshots"
+# The incremental source whose listings carry forward from the day before.
+INCREMENTAL_SOURCE = "mls"
 ASSESSOR_ASSET = "raw_maricopa_parcels"
 
 Adapter = Callable[[dict[str, Any], dt.date], Property]
@@ -69,13 +74,6 @@ class _Adapting:
         return records
 
 
-def _by_day(raws: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for raw in raws:
-        grouped[raw["partition_key"]].append(raw)
-    return grouped
-
-
 def _latest_parcels(db: Database[Document], apns: set[str], day: dt.date) -> dict[str, Property]:
     """By APN, the latest Assessor record of these parcels within the window before ``day``.
 
@@ -108,12 +106,18 @@ def _latest_parcels(db: Database[Document], apns: set[str], day: dt.date) -> dic
     metadata={NATURAL_KEY: ["property_id"], PARTITION_FIELD: "snapshot_date"},
     ins={
         # Yesterday's snapshot: an incremental source's listings carry forward from it.
+        # Only the properties an incremental source reported are read: the rest are
+        # rebuilt from today's data, and a day of 50,000 would cost ~230 MB as models.
         "previous_snapshots": dg.AssetIn(
             key=ASSET_NAME,
             partition_mapping=dg.TimeWindowPartitionMapping(
                 start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
             ),
-            metadata={ALLOW_MISSING: True, FIRST_PARTITION_ONLY: True},
+            metadata={
+                ALLOW_MISSING: True,
+                FIRST_PARTITION_ONLY: True,
+                MATCHING: {"sources": INCREMENTAL_SOURCE},
+            },
         ),
     },
     deps=[
@@ -131,8 +135,8 @@ def property_snapshots(
     mongo: MongoResource,
     metrics: MetricsExporter,
     previous_snapshots: list[Property],
-    raw_demo_listings: list[dict[str, Any]],
-    raw_mls_listings: list[dict[str, Any]],
+    raw_demo_listings: PartitionReader,
+    raw_mls_listings: PartitionReader,
 ) -> list[Property]:
     """The state of every property seen that day, adapted to `Property` and merged across sources.
 
@@ -147,19 +151,20 @@ def property_snapshots(
     started = time.monotonic()
     db = mongo.get_database()
     adapt = _Adapting()
-    demo_by_day, mls_by_day = _by_day(raw_demo_listings), _by_day(raw_mls_listings)
     first_day = dt.date.fromisoformat(context.partition_keys[0])
     previous_key = (first_day - dt.timedelta(days=1)).isoformat()
     previous = [p for p in previous_snapshots if p.snapshot_date.isoformat() == previous_key]
-    if not previous:
+    previous_found = bool(written_partitions(db, ASSET_NAME, [previous_key]))
+    if not previous_found:
         context.log.warning(
             f"no snapshot for {previous_key}: incremental sources start from this day's data"
         )
     snapshots: list[Property] = []
     for partition_key in context.partition_keys:
         day = dt.date.fromisoformat(partition_key)
-        listings_today = adapt(demo_by_day[partition_key], day)
-        mls_today = adapt(mls_by_day[partition_key], day)
+        # Read from cursors: a day's raw payloads are never all in memory at once.
+        listings_today = adapt(raw_demo_listings.documents(partition_key), day)
+        mls_today = adapt(raw_mls_listings.documents(partition_key), day)
         parcels_today = adapt(db[ASSESSOR_ASSET].find({"partition_key": partition_key}), day)
         listed_apns = {
             p.parcel_number
@@ -170,7 +175,7 @@ def property_snapshots(
             day,
             previous=previous,
             full_state=listings_today,
-            incremental={"mls": mls_today},
+            incremental={INCREMENTAL_SOURCE: mls_today},
             parcels_today=parcels_today,
             latest_parcels=_latest_parcels(db, listed_apns, day),
         )
@@ -191,7 +196,7 @@ def property_snapshots(
             "properties_by_source": dg.MetadataValue.json(
                 dict(Counter(s for p in snapshots for s in p.sources))
             ),
-            "previous_snapshot_found": bool(previous_snapshots),
+            "previous_snapshot_found": previous_found,
         }
     )
     figures = snapshot_figures(

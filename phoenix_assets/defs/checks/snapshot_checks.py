@@ -134,6 +134,14 @@ def _read_partitions(
     return by_day
 
 
+def _stream(
+    db: Database[Document], key: str, projection: Sequence[str] | None = None
+) -> Iterator[Document]:
+    """One partition's stored documents, straight from the cursor."""
+    fields = {name: 1 for name in [*projection, "partition_key"]} if projection else None
+    yield from db[COLLECTION].find({"partition_key": key}, fields)
+
+
 def _target_materializations(
     context: dg.AssetCheckExecutionContext, keys: Sequence[str]
 ) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
@@ -193,22 +201,26 @@ def property_snapshots_integrity(
 ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
     """Blocking checks of every day in the run: schema and duplicate properties.
 
-    Reads the run's partitions whole, once (the schema needs every field). A failure
+    Streams each day from a cursor, once for the schema (every field) and once for the
+    identities (four fields), so a large day is never held in memory whole. A failure
     on any day fails this step, so the assets downstream of the snapshots do not run.
     """
     keys = list(context.partition_keys)
-    documents = _read_partitions(mongo.get_database(), keys)
+    db = mongo.get_database()
     targets = _target_materializations(context, keys)
     yield from _evaluate(
         context,
         INTEGRITY_SPECS[0],
-        {key: integrity.schema_violations(documents[key], key) for key in keys},
+        {key: integrity.schema_violations(_stream(db, key), key) for key in keys},
         targets,
     )
     yield from _evaluate(
         context,
         INTEGRITY_SPECS[1],
-        {key: integrity.duplicate_properties(documents[key]) for key in keys},
+        {
+            key: integrity.duplicate_properties(_stream(db, key, integrity.IDENTITY_FIELDS))
+            for key in keys
+        },
         targets,
     )
 
