@@ -6,7 +6,7 @@ of N ZIPs would need, under the sources' published limits. Its inputs, each a fl
 - measured in this project (``benchmarks/README.md`` says by which benchmark):
   the pipeline's cost per property per day (``--pipeline-ms-per-property``, from
   ``backfill.py``: the extra cost of each day of a range, over its properties) and the
-  fixed cost of a run (``--run-fixed-s``, from ``daily_run.py``); the listings a ZIP
+  fixed cost of a run (``--run-fixed-s``, also from ``backfill.py``); the listings a ZIP
   has and changes a day, read from the demo source's calibrated model (run here);
 - published or observed (``../shared/notes/sources.md``): MLS RESO 2 requests/s and
   40,000 a day, ``$top`` up to 1,000-5,000; the Assessor: no published limit, public
@@ -101,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add = parser.add_argument
     add("--zips", type=int, default=150)
-    add("--pipeline-ms-per-property", type=float, default=1.2)
-    add("--run-fixed-s", type=float, default=18.0)
+    add("--pipeline-ms-per-property", type=float, default=3.3)
+    add("--run-fixed-s", type=float, default=1.5)
     add("--mls-rate", type=float, default=2.0)
     add("--mls-concurrency", type=int, default=1)
     add("--mls-latency", type=float, default=0.5, help="seconds per RESO page (assumed)")
