@@ -21,12 +21,18 @@ import argparse
 import datetime as dt
 import os
 import sys
-import time
-from pathlib import Path
 
 import dagster as dg
-import run_jobs
-from support import dagster_home, machine, mongo_uri, print_steps, server_name, step_times
+from run_jobs import timed_run
+from support import (
+    dagster_home,
+    machine,
+    mongo_uri,
+    prepare_run_environment,
+    print_steps,
+    server_name,
+    step_times,
+)
 from support import verdict as judge
 
 TARGET = 5.0
@@ -41,12 +47,7 @@ def run(instance: dg.DagsterInstance, tags: dict[str, str], uri: str) -> tuple[f
 
     with MongoClient(uri) as client:
         client.drop_database(os.environ["MONGODB_DATABASE"])
-    started = time.perf_counter()
-    result = dg.execute_job(dg.reconstructable(run_jobs.daily_pipeline), instance, tags=tags)
-    seconds = time.perf_counter() - started
-    if not result.success:
-        raise SystemExit(f"run {result.run_id} failed; see its event log")
-    return seconds, result.run_id
+    return timed_run(instance, "daily_pipeline", tags)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,10 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--mongo-uri", help="a real MongoDB (default: embedded server)")
     args = parser.parse_args(argv)
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")])
-    )
-    os.environ["PHOENIX_AUTOMATION"] = "off"
+    prepare_run_environment(os.environ)
     first = LAST_DAY - dt.timedelta(days=args.days - 1)
     range_tags = {
         "dagster/asset_partition_range_start": first.isoformat(),

@@ -23,16 +23,15 @@ import argparse
 import datetime as dt
 import os
 import sys
-import time
-from pathlib import Path
 
 import dagster as dg
-import run_jobs
+from run_jobs import timed_run
 from support import (
     dagster_home,
     machine,
     median,
     mongo_uri,
+    prepare_run_environment,
     print_steps,
     server_name,
     step_times,
@@ -43,28 +42,12 @@ TARGET = 2.0
 FIRST_DAY = dt.date(2026, 11, 2)
 
 
-def timed_run(
-    instance: dg.DagsterInstance, job: str, tags: dict[str, str] | None = None
-) -> tuple[float, str]:
-    started = time.perf_counter()
-    result = dg.execute_job(dg.reconstructable(getattr(run_jobs, job)), instance, tags=tags)
-    seconds = time.perf_counter() - started
-    if not result.success:
-        raise SystemExit(f"the {job} run {result.run_id} failed; see its event log")
-    return seconds, result.run_id
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--mongo-uri", help="a real MongoDB (default: embedded server)")
     args = parser.parse_args(argv)
-    # Step processes import run_jobs from here. The forkserver keeps the environment it
-    # started with for as long as this process lives, so MONGODB_DATABASE is set once.
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")])
-    )
-    os.environ["PHOENIX_AUTOMATION"] = "off"
+    prepare_run_environment(os.environ)  # and MONGODB_DATABASE is set once, below
     days = [(FIRST_DAY + dt.timedelta(days=n)).isoformat() for n in range(args.repeats + 1)]
     floor: list[float] = []
     daily: list[tuple[float, str]] = []

@@ -25,10 +25,9 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import psutil
-from support import dagster_home, machine, mongo_uri, server_name
+from support import dagster_home, machine, mongo_uri, prepare_run_environment, server_name
 
 from phoenix_assets.settings import DEFAULT_ZIP_CODES
 from phoenix_assets.sources.demo import demo_listings
@@ -81,9 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     scale, listings = scale_for(args.listings)
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).parent)]))
+    prepare_run_environment(env)
     env.update(
-        PHOENIX_AUTOMATION="off",
         PHOENIX_DEMO_SCALE=str(scale),
         MONGODB_DATABASE=f"bench_memory_{os.getpid()}",
     )

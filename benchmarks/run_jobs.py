@@ -6,6 +6,8 @@
   defaults (multiprocess executor, filesystem IO manager).
 """
 
+import time
+
 import dagster as dg
 
 
@@ -33,3 +35,15 @@ def third(second: int) -> int:
 def trivial() -> dg.JobDefinition:
     job = dg.define_asset_job("trivial")
     return dg.Definitions(assets=[first, second, third], jobs=[job]).resolve_job_def("trivial")
+
+
+def timed_run(
+    instance: dg.DagsterInstance, job: str, tags: dict[str, str] | None = None
+) -> tuple[float, str]:
+    """Execute the job named ``job`` here as a real run; its seconds and run id."""
+    started = time.perf_counter()
+    result = dg.execute_job(dg.reconstructable(globals()[job]), instance, tags=tags)
+    seconds = time.perf_counter() - started
+    if not result.success:
+        raise SystemExit(f"the {job} run {result.run_id} failed; see its event log")
+    return seconds, result.run_id

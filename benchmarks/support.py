@@ -90,6 +90,17 @@ def verdict(ratio: float, target: float) -> str:
 
 
 # -- Dagster runs -------------------------------------------------------------------
+def prepare_run_environment(env: dict[str, str] | os._Environ[str]) -> None:
+    """Let step processes import ``run_jobs`` from here, and keep automation off.
+
+    Set it before the first run: the run's forkserver keeps the environment it started
+    with for as long as the process that started it lives."""
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")])
+    )
+    env["PHOENIX_AUTOMATION"] = "off"
+
+
 @contextlib.contextmanager
 def dagster_home() -> Iterator[Path]:
     """A fresh ``DAGSTER_HOME`` with the project's instance config, set in the environment."""

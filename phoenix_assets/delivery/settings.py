@@ -144,6 +144,18 @@ def parse_email_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(addresses)
 
 
+def parse_recipients(
+    env: Mapping[str, str], name: str, smtp: SmtpSettings | None, purpose: str
+) -> tuple[str, ...]:
+    """``parse_email_list`` of ``name``, refused when no SMTP server is configured."""
+    recipients = parse_email_list(env, name)
+    if recipients and smtp is None:
+        raise ConfigError(
+            f"{PHOENIX_SMTP_HOST}: not set, but {name} is ({purpose} need an SMTP server)"
+        )
+    return recipients
+
+
 def parse_smtp_host(env: Mapping[str, str]) -> str | None:
     """``PHOENIX_SMTP_HOST``: a host name or IP address, without scheme or port."""
     text = _text(env, PHOENIX_SMTP_HOST)
@@ -253,12 +265,7 @@ class AlertSettings:
         """Parse every alert variable; a ``ConfigError`` names the first bad one."""
         env = os.environ if env is None else env
         smtp = SmtpSettings.from_env(env)
-        email_to = parse_email_list(env, PHOENIX_ALERT_EMAIL_TO)
-        if email_to and smtp is None:
-            raise ConfigError(
-                f"{PHOENIX_SMTP_HOST}: not set, but {PHOENIX_ALERT_EMAIL_TO} is "
-                "(email alerts need an SMTP server)"
-            )
+        email_to = parse_recipients(env, PHOENIX_ALERT_EMAIL_TO, smtp, "email alerts")
         cooldown = parse_number_setting(
             env,
             PHOENIX_ALERT_COOLDOWN_MINUTES,
@@ -309,12 +316,7 @@ class ReportDeliverySettings:
         """Parse the report variables (and the SMTP ones); a ``ConfigError`` names the bad one."""
         env = os.environ if env is None else env
         smtp = SmtpSettings.from_env(env)
-        email_to = parse_email_list(env, PHOENIX_REPORT_EMAIL_TO)
-        if email_to and smtp is None:
-            raise ConfigError(
-                f"{PHOENIX_SMTP_HOST}: not set, but {PHOENIX_REPORT_EMAIL_TO} is "
-                "(emailed reports need an SMTP server)"
-            )
+        email_to = parse_recipients(env, PHOENIX_REPORT_EMAIL_TO, smtp, "emailed reports")
         webhook_format = (_text(env, PHOENIX_REPORT_WEBHOOK_FORMAT) or "auto").lower()
         if webhook_format not in WEBHOOK_FORMATS:
             raise ConfigError(

@@ -34,6 +34,7 @@ from phoenix_assets.storage.partition_store import (
     assign_id,
     check_unique_ids,
     collection_name,
+    partition_projection,
     replace_partitions,
     write_metadata,
     written_partitions,
@@ -152,9 +153,8 @@ class MongoIOManager(dg.ConfigurableIOManager):
                     f"{', '.join(missing)}"
                 )
             return PartitionReader(db[name], sorted(written), columns)
-        projection = {field: 1 for field in [*columns, "partition_key"]} if columns else None
         query = {"partition_key": {"$in": sorted(written)}, **options.get(MATCHING, {})}
-        documents = list(db[name].find(query, projection))
+        documents = list(db[name].find(query, partition_projection(columns)))
         loaded = len(documents)
         value = from_documents(documents, typing_type)  # consumes ``documents``
         if missing:

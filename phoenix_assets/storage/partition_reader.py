@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from pymongo.collection import Collection
 
 from phoenix_assets.storage.documents import Document
+from phoenix_assets.storage.partition_store import partition_projection
 
 
 class PartitionReader:
@@ -24,9 +25,7 @@ class PartitionReader:
     ) -> None:
         self._collection = collection
         self.partition_keys = tuple(partition_keys)
-        self._projection = (
-            {name: 1 for name in [*projection, "partition_key"]} if projection else None
-        )
+        self._projection = partition_projection(projection)
 
     def documents(self, partition_key: str) -> Iterator[Document]:
         """The partition's documents, without ``_id``; none if it was never written."""

@@ -171,6 +171,11 @@ def replace_partitions(
     return deleted
 
 
+def partition_projection(fields: Sequence[str] | None) -> dict[str, int] | None:
+    """A projection of these top-level fields plus ``partition_key``; all fields if none."""
+    return {name: 1 for name in [*fields, "partition_key"]} if fields else None
+
+
 def written_partitions(db: Database[Document], name: str, keys: Sequence[str]) -> set[str]:
     """Which of these partitions of ``name`` were completely written."""
     return {

@@ -35,7 +35,11 @@ from phoenix_assets.quality.settings import QualitySettings
 from phoenix_assets.quality.verdict import Verdict
 from phoenix_assets.storage.documents import Document
 from phoenix_assets.storage.mongo_resource import MongoResource
-from phoenix_assets.storage.partition_store import MANIFEST_COLLECTION, collection_name
+from phoenix_assets.storage.partition_store import (
+    MANIFEST_COLLECTION,
+    collection_name,
+    partition_projection,
+)
 from phoenix_assets.storage.quarantine import QUARANTINE_COLLECTION
 
 ASSET = dg.AssetKey("property_snapshots")
@@ -128,8 +132,7 @@ def _read_partitions(
     """The stored documents of these partitions, by partition, in one query."""
     by_day: dict[str, list[Document]] = {key: [] for key in keys}
     query = {"partition_key": keys[0]} if len(keys) == 1 else {"partition_key": {"$in": keys}}
-    fields = {name: 1 for name in [*projection, "partition_key"]} if projection else None
-    for document in db[COLLECTION].find(query, fields):
+    for document in db[COLLECTION].find(query, partition_projection(projection)):
         by_day.setdefault(document.get("partition_key", ""), []).append(document)
     return by_day
 
@@ -138,8 +141,7 @@ def _stream(
     db: Database[Document], key: str, projection: Sequence[str] | None = None
 ) -> Iterator[Document]:
     """One partition's stored documents, straight from the cursor."""
-    fields = {name: 1 for name in [*projection, "partition_key"]} if projection else None
-    yield from db[COLLECTION].find({"partition_key": key}, fields)
+    yield from db[COLLECTION].find({"partition_key": key}, partition_projection(projection))
 
 
 def _target_materializations(
