@@ -8,8 +8,9 @@
   DbIOManager does); a ``partition_manifest`` entry, written last and removed first,
   marks a partition as complete, so a half-written partition never reads as data.
 
-The IO manager uses these; so does an asset that must act after its data is stored
-(a source advancing its watermark), which writes through ``replace_partitions`` itself.
+The IO manager uses these; raw network sources, which add to their partitions and never
+replace them, use ``merge_into_partition`` and ``mark_written`` (and the MLS version log,
+``version_log``).
 """
 
 import datetime as dt
@@ -171,6 +172,62 @@ def replace_partitions(
     return deleted
 
 
+def mark_written(
+    db: Database[Document], name: str, partition_keys: Sequence[str], *, run_id: str | None
+) -> None:
+    """Mark these partitions complete in the manifest, with the documents they hold now.
+
+    For stores that are added to rather than replaced (a raw source's log): only the
+    manifest entries are rewritten; no document is touched.
+    """
+    ensure_indexes(db, name)
+    manifest = db[MANIFEST_COLLECTION]
+    written_at = dt.datetime.now(dt.UTC)
+    for key in partition_keys:
+        manifest_id = f"{name}:{key}"
+        manifest.delete_one({"_id": manifest_id})
+        manifest.insert_one(
+            {
+                "_id": manifest_id,
+                "collection": name,
+                "partition_key": key,
+                "documents": db[name].count_documents({"partition_key": key}),
+                "written_at": written_at,
+                "run_id": run_id,
+            }
+        )
+
+
+def merge_into_partition(
+    db: Database[Document],
+    name: str,
+    partition_key: str,
+    documents: Sequence[Document],
+    *,
+    key_field: str,
+    run_id: str | None,
+) -> int:
+    """Add ``documents`` to a partition: a document replaces the stored one with the same
+    ``key_field``; every other stored document stays. Returns how many were replaced.
+
+    For raw data, which a re-run must never lose: a re-run that collected less than the
+    first run (a ZIP failing this time) adds what it got and deletes nothing else.
+    """
+    ensure_indexes(db, name)
+    collection = db[name]
+    db[MANIFEST_COLLECTION].delete_one({"_id": f"{name}:{partition_key}"})
+    replaced = 0
+    keys = [doc[key_field] for doc in documents]
+    for start in range(0, len(keys), 1_000):
+        replaced += collection.delete_many(
+            {"partition_key": partition_key, key_field: {"$in": keys[start : start + 1_000]}}
+        ).deleted_count
+    for start in range(0, len(documents), INSERT_BATCH):
+        collection.insert_many(list(documents[start : start + INSERT_BATCH]), ordered=False)
+    mark_written(db, name, [partition_key], run_id=run_id)
+    return replaced
+
+
 def partition_projection(fields: Sequence[str] | None) -> dict[str, int] | None:
     """A projection of these top-level fields plus ``partition_key``; all fields if none."""
     return {name: 1 for name in [*fields, "partition_key"]} if fields else None
@@ -184,6 +241,11 @@ def written_partitions(db: Database[Document], name: str, keys: Sequence[str]) -
             {"_id": {"$in": [f"{name}:{key}" for key in keys]}}, {"partition_key": 1}
         )
     }
+
+
+def manifest_entry(db: Database[Document], name: str, key: str) -> Document | None:
+    """The manifest entry of a completely written partition (when, by which run), or None."""
+    return db[MANIFEST_COLLECTION].find_one({"_id": f"{name}:{key}"})
 
 
 def write_metadata(

@@ -1,5 +1,6 @@
 """raw_maricopa_parcels as a Dagster asset, against the fake Assessor on 127.0.0.1."""
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 
 import dagster as dg
@@ -124,3 +125,91 @@ def test_without_a_token_the_source_is_skipped_with_one_log_line(
     (materialization,) = result.asset_materializations_for_node("raw_maricopa_parcels")
     assert materialization.metadata["configured"].value is False
     assert db["raw_maricopa_parcels"].count_documents({}) == 0
+
+
+def _materialize_range(defs: dg.Definitions, first: str, last: str) -> dg.ExecuteInProcessResult:
+    return defs.resolve_job_def("daily_pipeline").execute_in_process(
+        asset_selection=[ASSET],
+        raise_on_error=False,
+        tags={
+            "dagster/asset_partition_range_start": first,
+            "dagster/asset_partition_range_end": last,
+        },
+    )
+
+
+def _stored(db: Database[dict], day: str) -> dict[str, dict]:
+    return {d["source_id"]: d for d in db["raw_maricopa_parcels"].find({"partition_key": day})}
+
+
+def _manifest_documents(db: Database[dict], day: str) -> int | None:
+    entry = db["partition_manifest"].find_one({"_id": f"raw_maricopa_parcels:{day}"})
+    return None if entry is None else entry["documents"]
+
+
+def test_a_re_run_where_a_zip_fails_keeps_what_the_first_run_stored_of_it(
+    fake: FakeMaricopa,
+    db: Database[dict],
+    load_definitions: Callable[[], dg.Definitions],
+) -> None:
+    first_zip = fake.add_zip("85018", 5)
+    second_zip = fake.add_zip("85033", 4)
+    defs = load_definitions()
+    assert _materialize(defs, DAY_1).success
+    first = _stored(db, DAY_1)
+    assert sorted(first) == sorted(first_zip + second_zip)
+
+    fake.inject("html", zip_code="85033")  # this time 85033's search fails
+    result = _materialize(defs, DAY_1)
+    assert result.success
+    again = _stored(db, DAY_1)
+    assert sorted(again) == sorted(first)  # merged into the day: nothing lost
+    for apn in second_zip:  # the failed ZIP's records are the first run's, untouched
+        assert again[apn] == first[apn]
+    for apn in first_zip:  # the others were collected again and replaced
+        assert again[apn]["_id"] == first[apn]["_id"]
+        assert again[apn]["collected_at"] > first[apn]["collected_at"]
+    assert _manifest_documents(db, DAY_1) == len(first)
+    (failure,) = list(db["collection_failures"].find({"partition_key": DAY_1}))
+    assert failure["zip_code"] == "85033"
+    (materialization,) = result.asset_materializations_for_node("raw_maricopa_parcels")
+    assert materialization.metadata["documents_replaced"].value == len(first_zip)
+
+
+def test_a_range_run_stores_under_its_last_day_and_does_not_empty_the_earlier_days(
+    fake: FakeMaricopa,
+    db: Database[dict],
+    load_definitions: Callable[[], dg.Definitions],
+) -> None:
+    fake.add_zip("85018", 6)
+    fake.add_zip("85033", 3)
+    defs = load_definitions()
+    assert _materialize(defs, DAY_1).success
+    day_1 = _stored(db, DAY_1)
+    added = fake.add_zip("85018", 2, start=6)
+    day_3 = (dt.date.fromisoformat(DAY_2) + dt.timedelta(days=1)).isoformat()
+
+    result = _materialize_range(defs, DAY_1, day_3)
+    assert result.success
+    assert _stored(db, DAY_1) == day_1  # the range's first day keeps what it held
+    assert _stored(db, DAY_2) == {}
+    assert sorted(_stored(db, day_3)) == sorted(added)  # fresh parcels skipped
+    assert [_manifest_documents(db, day) for day in (DAY_1, DAY_2, day_3)] == [
+        len(day_1),
+        0,
+        len(added),
+    ]
+
+
+def test_a_skipped_run_deletes_nothing_already_stored(
+    fake: FakeMaricopa,
+    db: Database[dict],
+    load_definitions: Callable[[], dg.Definitions],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake.add_zip("85018", 4)
+    assert _materialize(load_definitions(), DAY_1).success
+    stored = _stored(db, DAY_1)
+    monkeypatch.setenv("PHOENIX_SOURCES", "demo")
+    assert _materialize(load_definitions(), DAY_1).success
+    assert _stored(db, DAY_1) == stored and len(stored) == 4

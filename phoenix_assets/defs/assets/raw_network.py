@@ -1,8 +1,10 @@
 """What every network source's raw asset does with a collection run.
 
 The raw documents are stored through the partition store directly (not returned to
-the IO manager) because a source may act only after its data is safely stored: the
-MLS watermark advances after, never before, the listings it covers are in MongoDB.
+the IO manager) because raw data is added to, never replaced: a re-run, a retry or a
+backfill must not delete what an earlier run stored (the IO manager replaces whole
+partitions), and a source may record facts only once its data is safely stored (the
+MLS inventory baselines).
 """
 
 import datetime as dt
@@ -25,7 +27,8 @@ from phoenix_assets.storage.documents import Document, to_documents
 from phoenix_assets.storage.partition_store import (
     NATURAL_KEY,
     assign_ids,
-    replace_partitions,
+    mark_written,
+    merge_into_partition,
     write_metadata,
 )
 
@@ -54,11 +57,12 @@ def network_raw_asset(source: str) -> Callable[[Callable[..., Any]], dg.AssetsDe
 
 
 def collection_day(partition_keys: Sequence[str]) -> str:
-    """The partition a network collection is stored under: the last day of the run.
+    """The partition a collection that answers with the source's state now is stored
+    under: the last day of the run.
 
-    A source answers with its state now; a run over a range of days (a single-run
-    backfill) stores what it collected under the range's last day, and the earlier days
-    stay empty: their state can no longer be asked for.
+    A run over a range of days (a single-run backfill) stores what it collected under
+    the range's last day; the earlier days keep whatever they hold (a day never
+    collected stays empty): their state can no longer be asked for.
     """
     return partition_keys[-1]
 
@@ -72,11 +76,13 @@ def store_raw(
     result: CollectionResult | None,
     collected_at: dt.datetime,
 ) -> dict[str, Any]:
-    """Store the collection's records as the run's raw partitions; return the metadata.
+    """Add the collection's records to the run's raw partition; return the metadata.
 
-    ``result`` None means the source did not run (disabled or not configured): the
-    partitions are stored empty, so downstream assets see "nothing collected", not
-    "never ran".
+    Raw data is never deleted by a run: a record collected again replaces its earlier
+    copy of the same day, every other stored record stays (see ``merge_into_partition``),
+    and the range's earlier days are only marked collected. ``result`` None means the
+    source did not run (disabled or not configured): downstream assets then see
+    "nothing collected", not "never ran".
     """
     partitions = list(context.partition_keys)
     day = collection_day(partitions)
@@ -96,30 +102,44 @@ def store_raw(
     )
     assign_ids(
         documents,
-        partitions=partitions,
+        partitions=[day],
         natural_key=RAW_NATURAL_KEY,
         partition_field="partition_key",
         asset=asset,
     )
-    replaced = replace_partitions(db, asset, partitions, documents, run_id=context.run.run_id)
+    run_id = context.run.run_id
+    replaced = merge_into_partition(db, asset, day, documents, key_field="source_id", run_id=run_id)
+    mark_written(db, asset, partitions[:-1], run_id=run_id)
     metadata = write_metadata(db.name, asset, partitions, documents, replaced)
     if result is not None:
-        metadata.update(
-            {
-                "requests": result.stats.requests,
-                "retries": result.stats.retries,
-                "failures_by_kind": dg.MetadataValue.json(result.stats.failures_by_kind),
-                "zip_codes_failed": dg.MetadataValue.json(result.zip_codes_failed),
-                "failure_reasons": dg.MetadataValue.json(
-                    {failure.zip_code: failure.reason for failure in result.failures}
-                ),
-                "records_per_zip": dg.MetadataValue.json(
-                    dict(sorted(Counter(r.zip_code for r in records).items()))
-                ),
-                **{f"count_{name}": value for name, value in sorted(result.counts.items())},
-            }
-        )
+        metadata.update(raw_collection_metadata(db.name, asset, partitions, result))
     return metadata
+
+
+def raw_collection_metadata(
+    db_name: str, asset: str, partitions: Sequence[str], result: CollectionResult
+) -> dict[str, Any]:
+    """What a collection run did, for the materialization: records, requests, failures."""
+    records = result.records
+    return {
+        "dagster/row_count": len(records),
+        "collection": f"{db_name}.{asset}",
+        "partitions": partitions[0]
+        if len(partitions) == 1
+        else f"{partitions[0]}...{partitions[-1]}",
+        "records_collected": len(records),
+        "requests": result.stats.requests,
+        "retries": result.stats.retries,
+        "failures_by_kind": dg.MetadataValue.json(result.stats.failures_by_kind),
+        "zip_codes_failed": dg.MetadataValue.json(result.zip_codes_failed),
+        "failure_reasons": dg.MetadataValue.json(
+            {failure.zip_code: failure.reason for failure in result.failures}
+        ),
+        "records_per_zip": dg.MetadataValue.json(
+            dict(sorted(Counter(r.zip_code for r in records).items()))
+        ),
+        **{f"count_{name}": value for name, value in sorted(result.counts.items())},
+    }
 
 
 def skip_unless_ready(
@@ -134,9 +154,13 @@ def skip_unless_ready(
     collected_at: dt.datetime,
     metrics: MetricsExporter,
     started: float,
+    append_only: bool = False,
 ) -> dg.MaterializeResult | None:
     """For a source that is disabled or lacks its settings: one log line, empty partitions
     and the run's figures (nothing collected).
+
+    ``append_only``: the source's raw store is a version log, which nothing but the
+    retention job deletes from: its days are only marked collected.
 
     Returns None when the source is ready to collect.
     """
@@ -146,9 +170,14 @@ def skip_unless_ready(
         context.log.info(f"source {source!r} is not in PHOENIX_SOURCES: nothing collected")
     else:
         context.log.info(f"source {source!r} skipped: {what_to_set}")
-    metadata = store_raw(
-        context, db, asset=asset, source=source, result=None, collected_at=collected_at
-    )
+    if append_only:
+        partitions = list(context.partition_keys)
+        mark_written(db, asset, partitions, run_id=context.run.run_id)
+        metadata: dict[str, Any] = {"collection": f"{db.name}.{asset}", "documents_written": 0}
+    else:
+        metadata = store_raw(
+            context, db, asset=asset, source=source, result=None, collected_at=collected_at
+        )
     record_run_figures(
         context, metrics, raw_figures(source=source, started=started, documents_by_zip={})
     )
