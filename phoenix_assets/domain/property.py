@@ -33,6 +33,10 @@ class StandardStatus(enum.StrEnum):
 # Statuses that count as inventory: the home can still be bought.
 FOR_SALE_STATUSES = frozenset({StandardStatus.ACTIVE})
 UNDER_CONTRACT_STATUSES = frozenset({StandardStatus.PENDING, StandardStatus.ACTIVE_UNDER_CONTRACT})
+# A listing's standing inventory: for sale, under contract or announced, not yet ended.
+ON_MARKET_STATUSES = (
+    FOR_SALE_STATUSES | UNDER_CONTRACT_STATUSES | {StandardStatus.COMING_SOON, StandardStatus.HOLD}
+)
 
 _APN_STRIP = re.compile(r"[\s.\-]")
 _APN_SHAPE = re.compile(r"^(\d{3})(\d{2})(\d{3})([A-Z0-9]?)$")

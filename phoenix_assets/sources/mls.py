@@ -1,40 +1,34 @@
-"""Phoenix-area MLS listings through a RESO Web API (OData 4), incremental per ZIP.
+"""Phoenix-area MLS listings through a RESO Web API (OData 4), by day window per ZIP.
 
-One run asks, for each ZIP, for the ``Property`` records modified after that ZIP's
-watermark::
+A run is asked, for each ZIP, for the ``Property`` records modified after a point in
+time (``ZipWindow.since``: the start of the first day the run collects, less an overlap
+for records that become visible late)::
 
-    GET {base}/Property?$filter=PostalCode eq '85018' and ModificationTimestamp gt <watermark>
+    GET {base}/Property?$filter=PostalCode eq '85018' and ModificationTimestamp gt <since>
         &$orderby=ModificationTimestamp asc,ListingKey asc&$top=<page size>&$select=<fields>
 
 and follows ``@odata.nextLink`` (absolute or relative) until a page has none or is
-empty. A ZIP with no watermark yet starts ``MLS_RESO_INITIAL_LOOKBACK_DAYS`` back.
+empty. A ZIP whose standing inventory was never taken (``ZipWindow.inventory``) is first
+asked for every listing on the market, whatever its modification date::
+
+    $filter=PostalCode eq '85018' and (StandardStatus eq 'Active' or ... eq 'Hold')
 
 What comes back (``collect_listings``): the records, verbatim (``source_id`` =
-``ListingKey``), and a new watermark for every ZIP whose pages were *all* fetched: the
-latest ``ModificationTimestamp`` seen, never earlier than the watermark it started
-from. A ZIP that failed part-way keeps the records it got (they are real data) but
-gets no new watermark, so the next run asks for them again.
+``ListingKey``), each the version the server holds now. The raw asset appends them to
+the source's version log (``storage.version_log``), which keeps every version it ever
+saw: a RESO server keeps only each record's latest version, so a past day can be asked
+again only for what has not changed since. A ZIP that failed part-way keeps the records
+it got (they are real data) and is reported failed.
 
-**The rule the raw asset follows** (and why no record is ever skipped): store the raw
-documents of a ZIP first, THEN advance that ZIP's watermark
-(``storage.watermarks.WatermarkStore.advance``). A run that dies in between leaves the
-old watermark, so the next run fetches the same records again -- harmless, because
-raw documents have natural ``_id``\\ s and a partition write replaces its documents --
-and never skips one. A watermark only moves forwards. (A *retry of the same day* after
-some ZIPs advanced must not delete what the first attempt stored for those ZIPs: it
-fetches less for them. Either store versions append-only, keyed by ListingKey and
-ModificationTimestamp, or re-fetch a day from the watermarks it started from.)
-
-Other details that protect against gaps:
+Details that protect against gaps:
 
 - ``$skip`` paging over a feed that changes while it is read can skip a record: a
   listing already read that is modified moves to the end, and every later one moves
   up a place. That listing then shows up twice in one ZIP's pages; when that happens
-  the ZIP's new watermark is held back to just before the first such listing's first
-  appearance, so the next run reads the possibly-skipped range again.
-- Timestamps more than a day ahead of ``now`` never become a watermark (one bad
-  record would otherwise hide every later change); records without a readable
-  ``ModificationTimestamp`` or ``ListingKey`` are kept and counted as ``schema_drift``.
+  the ZIP is read again from just before the listing's first appearance (at most
+  ``MAX_REREADS`` times), so the possibly-skipped range is read whole.
+- Records without a readable ``ModificationTimestamp`` or ``ListingKey``, or with one
+  more than a day ahead of ``now``, are kept and counted as ``schema_drift``.
 - A ``nextLink`` seen before stops that ZIP (``pagination_loop``); one pointing to
   another host is not followed, so the bearer token never leaves the provider.
 
@@ -62,6 +56,7 @@ from urllib.parse import quote
 import httpx
 
 from phoenix_assets.domain.adapters import RESO_FIELDS
+from phoenix_assets.domain.property import ON_MARKET_STATUSES
 from phoenix_assets.settings import ConfigError, display_url, parse_number_setting
 from phoenix_assets.sources.collection import CollectedRecord, CollectionResult, ZipFailure
 from phoenix_assets.sources.envelope import payload_sha256
@@ -91,7 +86,7 @@ MLS_RESO_REQUESTS_PER_SECOND = "MLS_RESO_REQUESTS_PER_SECOND"
 MLS_RESO_MAX_CONCURRENCY = "MLS_RESO_MAX_CONCURRENCY"
 MLS_RESO_PAGE_SIZE = "MLS_RESO_PAGE_SIZE"
 MLS_RESO_TIME_BUDGET_SECONDS = "MLS_RESO_TIME_BUDGET_SECONDS"
-MLS_RESO_INITIAL_LOOKBACK_DAYS = "MLS_RESO_INITIAL_LOOKBACK_DAYS"
+MLS_RESO_OVERLAP_HOURS = "MLS_RESO_OVERLAP_HOURS"
 
 CLIENT_CREDENTIAL_VARIABLES = (MLS_RESO_CLIENT_ID, MLS_RESO_CLIENT_SECRET, MLS_RESO_TOKEN_URL)
 
@@ -100,7 +95,12 @@ DEFAULT_MAX_CONCURRENCY = 1
 DEFAULT_PAGE_SIZE = 200
 MAX_PAGE_SIZE = 1000  # the lowest `$top` cap among real providers
 DEFAULT_TIME_BUDGET_SECONDS = 1800.0
-DEFAULT_INITIAL_LOOKBACK_DAYS = 30
+# A day's window reaches this far into the day before, for records that become visible late.
+DEFAULT_OVERLAP_HOURS = 24
+# Below the week an ended listing stays visible, so an overlap never revives one.
+MAX_OVERLAP_HOURS = 144
+# How often one ZIP is read again after the feed shifted under its paging.
+MAX_REREADS = 2
 
 # What we ask for: every field the RESO adapter maps, plus the join key and list date.
 SELECT_FIELDS: tuple[str, ...] = tuple(
@@ -109,8 +109,16 @@ SELECT_FIELDS: tuple[str, ...] = tuple(
     )
 )
 ORDER_BY = "ModificationTimestamp asc,ListingKey asc"
+# The source id of a record served without a ListingKey (kept, and quarantined later).
+MISSING_KEY_PREFIX = "missing-key:"
+# A ZIP's standing inventory: every listing still on the market, whatever its age.
+ON_MARKET_FILTER = (
+    "("
+    + " or ".join(f"StandardStatus eq '{status}'" for status in sorted(ON_MARKET_STATUSES))
+    + ")"
+)
 
-# A ModificationTimestamp further ahead of `now` than this is not trusted as a watermark.
+# A ModificationTimestamp further ahead of `now` than this is not trusted to date a version.
 FUTURE_TOLERANCE = dt.timedelta(days=1)
 # Refresh a token this long before it expires (capped at 10% of its lifetime).
 TOKEN_REFRESH_MARGIN_SECONDS = 60.0
@@ -125,6 +133,8 @@ COUNT_KEYS = (
     "zips_complete",
     "zips_failed",
     "zips_up_to_date",
+    "zips_inventory_taken",
+    "inventory_records",
     "pages",
     "records_received",
     "records",
@@ -205,7 +215,7 @@ class MlsSettings(SourceHttpSettings):
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     page_size: int = DEFAULT_PAGE_SIZE
     time_budget_seconds: float = DEFAULT_TIME_BUDGET_SECONDS
-    initial_lookback_days: int = DEFAULT_INITIAL_LOOKBACK_DAYS
+    overlap_hours: float = DEFAULT_OVERLAP_HOURS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> MlsSettings:
@@ -267,15 +277,13 @@ class MlsSettings(SourceHttpSettings):
                 maximum=86_400,
                 integer=False,
             ),
-            initial_lookback_days=int(
-                _number(
-                    environ,
-                    MLS_RESO_INITIAL_LOOKBACK_DAYS,
-                    DEFAULT_INITIAL_LOOKBACK_DAYS,
-                    minimum=1,
-                    maximum=3650,
-                    integer=True,
-                )
+            overlap_hours=_number(
+                environ,
+                MLS_RESO_OVERLAP_HOURS,
+                DEFAULT_OVERLAP_HOURS,
+                minimum=0,
+                maximum=MAX_OVERLAP_HOURS,
+                integer=False,
             ),
         )
 
@@ -324,7 +332,7 @@ def parse_timestamp(value: Any) -> dt.datetime | None:
     """A RESO ``ModificationTimestamp`` as an aware UTC datetime, or None if unreadable.
 
     Sub-microsecond digits (.NET providers send seven) are truncated, never rounded
-    up, so a watermark made from one is never later than the record it came from.
+    up, so a time made from one is never later than the record it came from.
     """
     if not isinstance(value, str) or not value.strip():
         return None
@@ -332,6 +340,15 @@ def parse_timestamp(value: Any) -> dt.datetime | None:
         return _utc(dt.datetime.fromisoformat(value.strip()))
     except ValueError:
         return None
+
+
+def modification_time(payload: Mapping[str, Any], now: dt.datetime) -> dt.datetime | None:
+    """A record's ``ModificationTimestamp`` when it can be trusted: readable, and not more
+    than ``FUTURE_TOLERANCE`` ahead of ``now`` (one bad clock must not date a version)."""
+    modified = parse_timestamp(payload.get("ModificationTimestamp"))
+    if modified is None or modified > _utc(now) + FUTURE_TOLERANCE:
+        return None
+    return modified
 
 
 def odata_timestamp(value: dt.datetime) -> str:
@@ -363,15 +380,24 @@ class _Item:
     has_key: bool
 
 
+@dataclass(frozen=True)
+class ZipWindow:
+    """What to ask one ZIP for: the records modified after ``since``, and first its
+    whole standing inventory when ``inventory`` (no complete picture of it yet)."""
+
+    since: dt.datetime
+    inventory: bool = False
+
+
 @dataclass
 class _ZipOutcome:
     zip_code: str
-    start: dt.datetime
+    window: ZipWindow
     items: list[_Item] = field(default_factory=list)
     pages: int = 0
     failure: ZipFailure | None = None
-    watermark: dt.datetime | None = None
-    shifted: bool = False
+    rereads: int = 0
+    inventory_taken: bool = False
 
 
 def _failure_kind(error: SourceError) -> str:
@@ -514,10 +540,9 @@ class _MlsRun:
     def redact(self, text: str) -> str:
         return redact(text, self.secrets)
 
-    def first_url(self, zip_code: str, since: dt.datetime) -> str:
-        since_literal = odata_timestamp(since)
+    def query_url(self, zip_code: str, condition: str) -> str:
         query = [
-            ("$filter", f"PostalCode eq '{zip_code}' and ModificationTimestamp gt {since_literal}"),
+            ("$filter", f"PostalCode eq '{zip_code}' and {condition}"),
             ("$orderby", ORDER_BY),
             ("$top", str(self.settings.page_size)),
             ("$select", ",".join(SELECT_FIELDS)),
@@ -584,12 +609,12 @@ class _MlsRun:
         has_key = isinstance(key, str) and bool(key.strip())
         if not has_key:
             drift.append("drift_missing_listing_key")
-        modified = parse_timestamp(payload.get("ModificationTimestamp"))
-        if modified is None:
+        stamp = parse_timestamp(payload.get("ModificationTimestamp"))
+        modified = modification_time(payload, self.now)
+        if stamp is None:
             drift.append("drift_bad_modification_timestamp")
-        elif modified > self.now + FUTURE_TOLERANCE:
-            drift.append("drift_future_modification_timestamp")
-            modified = None  # kept, but never a watermark
+        elif modified is None:
+            drift.append("drift_future_modification_timestamp")  # kept, never trusted
         unexpected = [k for k in payload if k not in SELECT_FIELDS and "@" not in k]
         if unexpected and isinstance(raw, dict):
             drift.append("drift_unexpected_fields")
@@ -599,53 +624,20 @@ class _MlsRun:
             self.result.count("schema_drift")
             for name in drift:
                 self.result.count(name)
-        source_id = str(key).strip() if has_key else f"missing-key:{payload_sha256(payload)[:16]}"
+        source_id = (
+            str(key).strip() if has_key else f"{MISSING_KEY_PREFIX}{payload_sha256(payload)[:16]}"
+        )
         return _Item(source_id=source_id, payload=payload, modified=modified, has_key=has_key)
 
-    async def collect_zip(self, zip_code: str, start: dt.datetime) -> _ZipOutcome:
-        outcome = _ZipOutcome(zip_code=zip_code, start=start)
-        url = self.first_url(zip_code, start)
-        seen_links = {_url_identity(httpx.URL(url))}
-        seen_pages: set[str] = set()
+    async def collect_zip(self, zip_code: str, window: ZipWindow) -> _ZipOutcome:
+        outcome = _ZipOutcome(zip_code=zip_code, window=window)
         try:
-            while True:
-                if self.stopped is not None:
-                    raise _ZipStopped(self.stopped.kind, self.stopped.reason)
-                body = await self.get_page(url)
-                outcome.pages += 1
-                self.result.count("pages")
-                if not isinstance(body, dict) or not isinstance(body.get("value"), list):
-                    raise _ZipStopped(
-                        "unexpected_shape",
-                        f"{MLS_SOURCE}: a page is not an OData collection "
-                        f"(no 'value' list; got {type(body).__name__})",
-                    )
-                values: list[Any] = body["value"]
-                if not values:
-                    break
-                # The same page again under another link is a loop too.
-                fingerprint = payload_sha256({"value": values})
-                if fingerprint in seen_pages:
-                    raise _ZipStopped(
-                        "pagination_loop", f"{MLS_SOURCE}: the same page was served twice"
-                    )
-                seen_pages.add(fingerprint)
-                items = [self.item_of(raw) for raw in values]
-                outcome.items.extend(items)
-                self.result.count("records_received", len(items))
-                link = body.get("@odata.nextLink")
-                if link is None:
-                    break
-                next_url = self.next_url(url, link)
-                identity = _url_identity(next_url)
-                if identity in seen_links:
-                    raise _ZipStopped(
-                        "pagination_loop",
-                        f"{MLS_SOURCE}: @odata.nextLink leads back to a page already read "
-                        f"(after {outcome.pages} pages)",
-                    )
-                seen_links.add(identity)
-                url = str(next_url)
+            if window.inventory:
+                before = len(outcome.items)
+                await self.read_all(outcome, ON_MARKET_FILTER, None)
+                outcome.inventory_taken = True
+                self.result.count("inventory_records", len(outcome.items) - before)
+            await self.read_all(outcome, None, window.since)
         except _ZipStopped as stop:
             outcome.failure = ZipFailure(zip_code, stop.kind, self.redact(stop.reason))
         except SourceError as exc:
@@ -664,32 +656,96 @@ class _MlsRun:
                 self.stopped = ZipFailure(
                     "*", "budget", f"not collected: {MLS_SOURCE}: the run's time budget is spent"
                 )
-        if outcome.failure is None:
-            outcome.watermark = self.watermark_of(outcome)
         return outcome
 
-    def watermark_of(self, outcome: _ZipOutcome) -> dt.datetime:
-        """The latest ModificationTimestamp that is safe to resume after."""
-        first_seen: dict[str, dt.datetime | None] = {}
-        duplicated: list[dt.datetime] = []
-        for item in outcome.items:
-            if not item.has_key:
-                continue
-            if item.source_id in first_seen:
-                earlier = first_seen[item.source_id]
-                if earlier is not None:
-                    duplicated.append(earlier)
-            else:
-                first_seen[item.source_id] = item.modified
-        stamps = [item.modified for item in outcome.items if item.modified is not None]
-        if duplicated:
-            # A listing read twice was modified while we paged: with $skip paging, the
-            # records after its first position moved up one place and one may have been
-            # skipped. Resume just before that first position.
-            outcome.shifted = True
-            cutoff = min(duplicated)
-            stamps = [stamp for stamp in stamps if stamp < cutoff]
-        return max([outcome.start, *stamps])
+    async def read_all(
+        self, outcome: _ZipOutcome, condition: str | None, since: dt.datetime | None
+    ) -> None:
+        """One query (``condition`` and/or modified after ``since``), every page; read
+        again from where the feed shifted under ``$skip`` paging, if it did."""
+        while True:
+            clauses = [condition] if condition else []
+            if since is not None:
+                clauses.append(f"ModificationTimestamp gt {odata_timestamp(since)}")
+            first = len(outcome.items)
+            await self.read_query(outcome, self.query_url(outcome.zip_code, " and ".join(clauses)))
+            resume = _resume_point(outcome.items[first:])
+            if resume is None or outcome.rereads >= MAX_REREADS:
+                return
+            outcome.rereads += 1
+            self.result.count("paging_shifts")
+            since = resume if since is None else max(since, resume)
+
+    async def read_query(self, outcome: _ZipOutcome, url: str) -> None:
+        """Every page of one query, into ``outcome.items``."""
+        seen_links = {_url_identity(httpx.URL(url))}
+        seen_pages: set[str] = set()
+        while True:
+            if self.stopped is not None:
+                raise _ZipStopped(self.stopped.kind, self.stopped.reason)
+            body = await self.get_page(url)
+            outcome.pages += 1
+            self.result.count("pages")
+            if not isinstance(body, dict) or not isinstance(body.get("value"), list):
+                raise _ZipStopped(
+                    "unexpected_shape",
+                    f"{MLS_SOURCE}: a page is not an OData collection "
+                    f"(no 'value' list; got {type(body).__name__})",
+                )
+            values: list[Any] = body["value"]
+            if not values:
+                return
+            # The same page again under another link is a loop too.
+            fingerprint = payload_sha256({"value": values})
+            if fingerprint in seen_pages:
+                raise _ZipStopped(
+                    "pagination_loop", f"{MLS_SOURCE}: the same page was served twice"
+                )
+            seen_pages.add(fingerprint)
+            items = [self.item_of(raw) for raw in values]
+            outcome.items.extend(items)
+            self.result.count("records_received", len(items))
+            link = body.get("@odata.nextLink")
+            if link is None:
+                return
+            next_url = self.next_url(url, link)
+            identity = _url_identity(next_url)
+            if identity in seen_links:
+                raise _ZipStopped(
+                    "pagination_loop",
+                    f"{MLS_SOURCE}: @odata.nextLink leads back to a page already read "
+                    f"(after {outcome.pages} pages)",
+                )
+            seen_links.add(identity)
+            url = str(next_url)
+
+
+def _resume_point(items: Sequence[_Item]) -> dt.datetime | None:
+    """Where to read again when a listing came twice in one query's pages, else None.
+
+    A listing read twice was modified while we paged: with $skip paging, the records
+    after its first position moved up one place and one may have been skipped. Reading
+    again from just before that first position (the latest timestamp seen before it)
+    covers it.
+    """
+    first_seen: dict[str, dt.datetime | None] = {}
+    duplicated: list[dt.datetime] = []
+    for item in items:
+        if not item.has_key:
+            continue
+        if item.source_id in first_seen:
+            earlier = first_seen[item.source_id]
+            if earlier is not None:
+                duplicated.append(earlier)
+        else:
+            first_seen[item.source_id] = item.modified
+    if not duplicated:
+        return None
+    cutoff = min(duplicated)
+    before = [
+        item.modified for item in items if item.modified is not None and item.modified < cutoff
+    ]
+    return max(before) if before else cutoff - dt.timedelta(microseconds=1)
 
 
 def _merge_stats(into: RequestStats, other: RequestStats) -> None:
@@ -702,16 +758,15 @@ def _merge_stats(into: RequestStats, other: RequestStats) -> None:
 async def collect_listings(
     settings: MlsSettings,
     zip_codes: Sequence[str],
-    watermarks: Mapping[str, dt.datetime | None],
+    windows: Mapping[str, ZipWindow],
     *,
     now: dt.datetime,
     transport: httpx.AsyncBaseTransport | None = None,
-) -> tuple[CollectionResult, dict[str, dt.datetime]]:
-    """Collect the listings modified since each ZIP's watermark.
+) -> CollectionResult:
+    """Collect each ZIP's window (and standing inventory where asked for).
 
-    Returns the run's result (records, per-ZIP failures, request stats, counts) and the
-    new watermark of every ZIP whose pages were all fetched. Store the records of a ZIP
-    before advancing its watermark (see the module docstring).
+    Returns the run's result: records (one per listing, its latest version seen),
+    per-ZIP failures, request stats and counts.
     """
     settings.require_configured()
     zips = list(dict.fromkeys(zip_codes))
@@ -750,7 +805,6 @@ async def collect_listings(
         if settings.uses_client_credentials
         else None
     )
-    lookback = dt.timedelta(days=settings.initial_lookback_days)
     tokens = (
         _TokenProvider(settings, api, token_client, result, secrets)
         if token_client is not None
@@ -760,10 +814,8 @@ async def collect_listings(
     gate = asyncio.Semaphore(settings.max_concurrency)
 
     async def one(zip_code: str) -> _ZipOutcome:
-        old = watermarks.get(zip_code)
-        start = _utc(old) if old is not None else now - lookback
         async with gate:
-            return await run.collect_zip(zip_code, start)
+            return await run.collect_zip(zip_code, windows[zip_code])
 
     async with contextlib.AsyncExitStack() as clients:
         await clients.enter_async_context(api)
@@ -779,17 +831,14 @@ async def collect_listings(
             MLS_SOURCE,
             ", ".join(f"{name} ({n})" for name, n in sorted(run.unexpected_fields.items())[:20]),
         )
-    return result, _assemble(result, outcomes, watermarks)
+    _assemble(result, outcomes)
+    return result
 
 
-def _assemble(
-    result: CollectionResult,
-    outcomes: Iterable[_ZipOutcome],
-    old_watermarks: Mapping[str, dt.datetime | None],
-) -> dict[str, dt.datetime]:
-    new_watermarks: dict[str, dt.datetime] = {}
-    # Within one run a listing may come twice (modified while paging, or moved to another
-    # ZIP): keep the version with the latest ModificationTimestamp (the later one on a tie).
+def _assemble(result: CollectionResult, outcomes: Iterable[_ZipOutcome]) -> None:
+    # Within one run a listing may come twice (modified while paging, in the inventory
+    # and the window, or moved to another ZIP): keep the version with the latest
+    # ModificationTimestamp (the later one on a tie).
     chosen: dict[str, tuple[int, _Item, str]] = {}
     order = 0
     for outcome in outcomes:
@@ -806,23 +855,22 @@ def _assemble(
                 outcome.failure.reason,
             )
         else:
-            assert outcome.watermark is not None
-            new_watermarks[outcome.zip_code] = outcome.watermark
             result.count("zips_complete")
+            if outcome.inventory_taken:
+                result.count("zips_inventory_taken")
             if not outcome.items:
                 result.count("zips_up_to_date")
-            if outcome.shifted:
-                result.count("paging_shifts")
-            old = old_watermarks.get(outcome.zip_code)
             logger.info(
-                "%s: ZIP %s: %d page(s), %d record(s), watermark %s -> %s%s",
+                "%s: ZIP %s: %d page(s), %d record(s) since %s%s%s",
                 MLS_SOURCE,
                 outcome.zip_code,
                 outcome.pages,
                 len(outcome.items),
-                odata_timestamp(old) if old is not None else "none",
-                odata_timestamp(outcome.watermark),
-                " (held back: the feed changed while it was read)" if outcome.shifted else "",
+                odata_timestamp(outcome.window.since),
+                ", with its standing inventory" if outcome.inventory_taken else "",
+                f" (read again {outcome.rereads}x: the feed changed while it was read)"
+                if outcome.rereads
+                else "",
             )
         for item in outcome.items:
             order += 1
@@ -838,4 +886,3 @@ def _assemble(
             CollectedRecord(source_id=item.source_id, zip_code=zip_code, payload=item.payload)
         )
     result.count("records", len(result.records))
-    return new_watermarks

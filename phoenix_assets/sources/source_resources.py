@@ -44,7 +44,7 @@ class MlsResoResource(EnvSettingsResource):
     max_concurrency: str | None = None
     page_size: str | None = None
     time_budget_seconds: str | None = None
-    initial_lookback_days: str | None = None
+    overlap_hours: str | None = None
 
     def settings(self) -> MlsSettings:
         return MlsSettings.from_env(self.environ())

@@ -10,6 +10,7 @@ import pytest
 from pymongo.database import Database
 from pytest_httpserver import HTTPServer
 
+from phoenix_assets.partitions import day_end, day_start
 from phoenix_assets_tests.defs.test_raw_maricopa import _everything_said
 from phoenix_assets_tests.sources.fake_maricopa import TOKEN as MARICOPA_TOKEN
 from phoenix_assets_tests.sources.fake_maricopa import FakeMaricopa
@@ -30,7 +31,9 @@ def sources(
     ):
         assessor = FakeMaricopa(assessor_server)
         apns = assessor.add_zip(ZIP, 6)
-        newest = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+        # Last modified during the first day: a day's snapshot shows the versions made
+        # before it ended.
+        newest = day_end(DAY_1) - dt.timedelta(minutes=5)
         listings = make_listings([ZIP], 4, newest=newest)
         for listing, apn in zip(listings, apns, strict=False):  # 4 listed parcels of 6
             listing["ParcelNumber"] = apn
@@ -75,7 +78,8 @@ def test_a_day_collects_adapts_merges_and_the_next_day_carries_listings_forward(
 
     # Day 2: the MLS feed changed one price; nothing else is new from either source.
     changed = sources["listings"][0]
-    sources["mls"].touch(changed["ListingKey"], dt.datetime.now(dt.UTC), ListPrice=333_000)
+    during_day_2 = day_start(DAY_2) + dt.timedelta(hours=12)
+    sources["mls"].touch(changed["ListingKey"], during_day_2, ListPrice=333_000)
     second = _run(defs, DAY_2)
     assert db["raw_mls_listings"].count_documents({"partition_key": DAY_2}) == 1
     assert db["raw_maricopa_parcels"].count_documents({"partition_key": DAY_2}) == 0

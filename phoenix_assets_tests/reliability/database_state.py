@@ -29,7 +29,14 @@ VOLATILE_FIELDS: Mapping[str, tuple[str, ...]] = {
     # file paths for the same PHOENIX_REPORTS_DIR) is compared.
     "daily_market_report": ("generated_at", "build_seconds", "delivery.reason"),
     "weekly_market_report": ("generated_at", "build_seconds", "delivery.reason"),
+    # When a version first reached the MLS log, and by which run's clock: the run that
+    # first met it (the version itself, its id and partition are compared).
+    "raw_mls_listings": ("collected_at", "stored_at"),
 }
+# Collections of run bookkeeping, left out whole: which Dagster run read the MLS log
+# when (ids name runs), and which day first took a ZIP's MLS inventory (the first day
+# run, which depends on the order days ran in).
+VOLATILE_COLLECTIONS = frozenset({"version_log_reads", "source_inventory_baselines"})
 
 _MAX_IDS_LISTED = 10
 _MAX_FIELDS_LISTED = 5
@@ -59,7 +66,7 @@ def capture_database(
     """
     state: DatabaseState = {}
     for name in sorted(db.list_collection_names()):
-        if name.startswith("system."):
+        if name.startswith("system.") or name in VOLATILE_COLLECTIONS:
             continue
         documents = sorted(db[name].find({}), key=_sort_key)
         if not documents:

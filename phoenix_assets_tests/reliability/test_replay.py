@@ -1,5 +1,6 @@
 """Replaying every day of two weeks twice, in random order, leaves the database exactly as
-one pass in calendar order does.
+one pass in calendar order does, with the demo feed and an MLS feed (a RESO server on
+127.0.0.1 whose listings were modified across the fortnight and before it).
 
 A day's events are the difference from the day before's snapshot, so the first random
 pass computes some days before their predecessor exists (no events for them); the second
@@ -19,12 +20,14 @@ import dagster as dg
 import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
+from pytest_httpserver import HTTPServer
 
 import phoenix_assets
 from phoenix_assets_tests.reliability.database_state import (
     capture_database,
     describe_differences,
 )
+from phoenix_assets_tests.sources.fake_reso import FakeReso, make_listings
 
 FIRST_DAY = dt.date(2026, 11, 2)  # a Monday
 DAYS = [(FIRST_DAY + dt.timedelta(days=n)).isoformat() for n in range(14)]
@@ -35,6 +38,25 @@ QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 # One ZIP at half the demo scale (~90 listings a day; the metro is its total): 48 quick runs.
 ZIP_CODES = "85018"
 DEMO_SCALE = "0.5"
+
+
+MLS_TOKEN = "replay-static-token"
+
+
+@pytest.fixture
+def mls_feed(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeReso]:
+    """An MLS feed for the ZIP: 30 listings modified every ~12 hours, the newest in the
+    middle of the fortnight, the oldest before it (the first run takes them as inventory)."""
+    newest = dt.datetime.combine(FIRST_DAY + dt.timedelta(days=9), dt.time(19), dt.UTC)
+    listings = make_listings([ZIP_CODES], 30, newest=newest, spacing=dt.timedelta(hours=12))
+    with HTTPServer(host="127.0.0.1", port=0, threaded=True) as server:
+        fake = FakeReso(server, listings, auth="static", static_token=MLS_TOKEN)
+        monkeypatch.setenv("PHOENIX_SOURCES", "demo,mls")
+        monkeypatch.setenv("MLS_RESO_BASE_URL", fake.base_url)
+        monkeypatch.setenv("MLS_RESO_TOKEN", MLS_TOKEN)
+        monkeypatch.setenv("MLS_RESO_REQUESTS_PER_SECOND", "50")
+        monkeypatch.setenv("MLS_RESO_PAGE_SIZE", "10")
+        yield fake
 
 
 @pytest.fixture
@@ -67,6 +89,7 @@ def test_two_random_replays_of_a_fortnight_equal_one_pass_in_order(
     mongo_client: MongoClient[dict],
     database_name: str,
     replay_database: str,
+    mls_feed: FakeReso,
     tmp_path: Path,
 ) -> None:
     """14 daily partitions replayed twice in a seeded random order (weeks rebuilt after each
@@ -86,6 +109,12 @@ def test_two_random_replays_of_a_fortnight_equal_one_pass_in_order(
     reference = capture_database(mongo_client[database_name])
     reference_events = _days_with_events(mongo_client[database_name])
     assert reference_events == set(DAYS[1:]), "every day but the first has events"
+    mls_days = set(
+        mongo_client[database_name]["property_snapshots"].distinct(
+            "partition_key", {"sources": "mls"}
+        )
+    )
+    assert mls_days == set(DAYS), "every day's snapshot holds MLS listings"
 
     # MONGODB_DATABASE is read when each run starts: from here on runs write the replay.
     monkeypatch.setenv("MONGODB_DATABASE", replay_database)

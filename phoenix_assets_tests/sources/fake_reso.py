@@ -6,7 +6,8 @@ Built on pytest-httpserver (a real HTTP server in a thread), it serves::
     POST /token    (OAuth2 client credentials: form or HTTP basic client authentication)
 
 - ``$filter``: the grammar incremental syncs use, clauses joined by `` and ``:
-  ``PostalCode eq '85018'`` and ``ModificationTimestamp gt|ge|lt|le|eq <ISO 8601>``;
+  ``PostalCode eq '85018'``, ``ModificationTimestamp gt|ge|lt|le|eq <ISO 8601>`` and
+  ``(StandardStatus eq 'Active' or StandardStatus eq 'Pending' ...)``;
   anything else is a 400 with an OData error body, as real servers answer.
 - ``$orderby`` (``Field asc|desc`` list), ``$top`` (capped at ``max_top``), ``$select``
   (fields a record lacks are omitted, as providers that drop nulls do).
@@ -211,6 +212,11 @@ class ODataError(Exception):
 
 _CLAUSE_ZIP = re.compile(r"^PostalCode eq '([^']*)'$")
 _CLAUSE_TS = re.compile(r"^ModificationTimestamp (gt|ge|lt|le|eq) (\S+)$")
+# A parenthesized "or" of status equalities: (StandardStatus eq 'Active' or ...).
+_CLAUSE_STATUS_ANY = re.compile(
+    r"^\((StandardStatus eq '[^']*'(?: or StandardStatus eq '[^']*')*)\)$"
+)
+_STATUS_EQ = re.compile(r"StandardStatus eq '([^']*)'")
 _COMPARE: dict[str, Callable[[dt.datetime, dt.datetime], bool]] = {
     "gt": lambda a, b: a > b,
     "ge": lambda a, b: a >= b,
@@ -609,6 +615,9 @@ def _parse_filter(text: str) -> tuple[str | None, list[Callable[[dict[str, Any]]
                     return False
 
             predicates.append(predicate)
+        elif match := _CLAUSE_STATUS_ANY.match(clause):
+            statuses = frozenset(_STATUS_EQ.findall(match.group(1)))
+            predicates.append(lambda r, statuses=statuses: r.get("StandardStatus") in statuses)
         else:
             raise ODataError(f"unsupported $filter clause {clause!r}")
     return zip_code, predicates

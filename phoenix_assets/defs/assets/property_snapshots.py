@@ -7,34 +7,52 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import dagster as dg
+import pandas as pd
 from pymongo.database import Database
 
 from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY
 from phoenix_assets.domain.adapters import AdapterError, property_from_reso
 from phoenix_assets.domain.maricopa_adapter import property_from_maricopa
 from phoenix_assets.domain.property import Property
-from phoenix_assets.domain.snapshots import ASSESSOR_WINDOW_DAYS, build_snapshot
+from phoenix_assets.domain.snapshots import ASSESSOR_WINDOW_DAYS, as_of, build_snapshot, shown_on
 from phoenix_assets.metrics.figures import snapshot_figures
 from phoenix_assets.metrics.recording import record_run_figures
 from phoenix_assets.metrics.resource import MetricsExporter
-from phoenix_assets.partitions import daily_partitions
+from phoenix_assets.partitions import daily_partitions, day_end, day_start
+from phoenix_assets.sources.mls import MISSING_KEY_PREFIX
 from phoenix_assets.storage.documents import Document
 from phoenix_assets.storage.mongo_resource import MongoResource
 from phoenix_assets.storage.partition_reader import PartitionReader
 from phoenix_assets.storage.partition_store import (
     ALLOW_MISSING,
+    COLUMNS,
     FIRST_PARTITION_ONLY,
     MATCHING,
     NATURAL_KEY,
     PARTITION_FIELD,
-    written_partitions,
+    manifest_entry,
 )
-from phoenix_assets.storage.quarantine import quarantine_entry, replace_quarantine
+from phoenix_assets.storage.quarantine import (
+    QUARANTINE_COLLECTION,
+    quarantine_entry,
+    replace_quarantine,
+)
+from phoenix_assets.storage.version_log import (
+    log_read_at,
+    record_log_read,
+    state_versions,
+    stored_after,
+)
 
 ASSET_NAME = "property_snapshots"
-# The incremental source whose listings carry forward from the day before.
+# The incremental source: its state on a day comes from its version log.
 INCREMENTAL_SOURCE = "mls"
+INCREMENTAL_ASSET = "raw_mls_listings"
 ASSESSOR_ASSET = "raw_maricopa_parcels"
+# A day's new versions are read from this long before the day began: versions that
+# reached the log late (an overlapping collection) but were made the day before.
+LOG_OVERLAP = dt.timedelta(days=1)
+_UNKNOWN_TIME = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 Adapter = Callable[[dict[str, Any], dt.date], Property]
 ADAPTERS: dict[str, Adapter] = {
@@ -42,6 +60,18 @@ ADAPTERS: dict[str, Adapter] = {
     "mls": lambda payload, day: property_from_reso(payload, source="mls", day=day),
     "maricopa": lambda payload, day: property_from_maricopa(payload, day=day),
 }
+
+
+def _untrackable(raw: Document) -> str | None:
+    """Why an incremental source's version cannot be placed in its listing's history."""
+    if str(raw.get("source_id", "")).startswith(MISSING_KEY_PREFIX):
+        return "no ListingKey: an MLS listing without one cannot be followed from day to day"
+    if str(raw.get("_id", "")).split(":")[-2:-1] == ["sha"]:
+        return (
+            "no usable ModificationTimestamp (missing, unreadable or more than a day ahead of "
+            "its collection): the version cannot be placed in time"
+        )
+    return None
 
 
 class _Adapting:
@@ -55,23 +85,30 @@ class _Adapting:
     def quarantined(self) -> list[Document]:
         return list(self._quarantined.values())
 
-    def __call__(self, raws: Iterable[dict[str, Any]], day: dt.date) -> list[Property]:
-        records = []
-        for raw in raws:
-            try:
-                records.append(ADAPTERS[raw["source"]](raw["payload"], day))
-                self.adapted[raw["source"]] += 1
-            except AdapterError as exc:
-                entry = quarantine_entry(
-                    asset=ASSET_NAME,
-                    partition_key=raw["partition_key"],
-                    source=raw["source"],
-                    source_id=raw["source_id"],
-                    reason=str(exc),
-                    payload=raw["payload"],
-                )
-                self._quarantined[entry["_id"]] = entry
-        return records
+    def one(self, raw: Document, day: dt.date) -> Property | None:
+        """The record adapted, or None (then it is quarantined under ``day``)."""
+        source = raw["source"]
+        try:
+            reason = _untrackable(raw) if source == INCREMENTAL_SOURCE else None
+            if reason is None:
+                record = ADAPTERS[source](raw["payload"], day)
+                self.adapted[source] += 1
+                return record
+        except AdapterError as exc:
+            reason = str(exc)
+        entry = quarantine_entry(
+            asset=ASSET_NAME,
+            partition_key=day.isoformat(),
+            source=source,
+            source_id=raw["source_id"],
+            reason=reason,
+            payload=raw["payload"],
+        )
+        self._quarantined[entry["_id"]] = entry
+        return None
+
+    def __call__(self, raws: Iterable[Document], day: dt.date) -> list[Property]:
+        return [record for raw in raws if (record := self.one(raw, day)) is not None]
 
 
 def _latest_parcels(db: Database[Document], apns: set[str], day: dt.date) -> dict[str, Property]:
@@ -97,6 +134,51 @@ def _latest_parcels(db: Database[Document], apns: set[str], day: dt.date) -> dic
     return {p.parcel_number: p for p in adapted if p.parcel_number}
 
 
+def _carried_versions(
+    db: Database[Document], previous_key: str, previous: pd.DataFrame
+) -> tuple[dict[str, dt.datetime] | None, str]:
+    """The incremental source's state on the day before, as listing -> version time, when
+    that day's stored snapshot holds it whole; else None (read the log) and why."""
+    entry = manifest_entry(db, ASSET_NAME, previous_key)
+    if entry is None:
+        return None, f"no snapshot for {previous_key}"
+    read_at = log_read_at(db, ASSET_NAME, previous_key, entry.get("run_id"))
+    if read_at is None:
+        return None, f"the snapshot of {previous_key} does not say when it read the log"
+    if stored_after(
+        db,
+        INCREMENTAL_ASSET,
+        stored_since=read_at,
+        modified_before=day_end(previous_key) - LOG_OVERLAP,
+    ):
+        return None, f"versions of {previous_key} or before reached the log after its snapshot"
+    carried: dict[str, dt.datetime] = {}
+    if len(previous):
+        for key, modified, provenance in zip(
+            previous["listing_key"],
+            previous["modification_timestamp"],
+            previous["provenance"],
+            strict=True,
+        ):
+            if (
+                isinstance(provenance, dict)
+                and provenance.get("listing_key") == INCREMENTAL_SOURCE
+                and isinstance(key, str)
+                and isinstance(modified, dt.datetime)
+                and pd.notna(modified)
+            ):
+                carried[key.strip()] = modified  # the log keys a listing as the source did
+    # Versions that did not adapt were the day before's state too (see the loop below).
+    quarantined = db[QUARANTINE_COLLECTION].find(
+        {"asset": ASSET_NAME, "partition_key": previous_key, "source": INCREMENTAL_SOURCE},
+        {"source_id": 1},
+    )
+    for entry in quarantined:
+        # The time is unknown here: the log is asked for the record's latest version.
+        carried.setdefault(entry["source_id"], _UNKNOWN_TIME)
+    return carried, f"the snapshot of {previous_key}"
+
+
 @dg.asset(
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -105,9 +187,8 @@ def _latest_parcels(db: Database[Document], apns: set[str], day: dt.date) -> dic
     kinds={"python", "mongodb"},
     metadata={NATURAL_KEY: ["property_id"], PARTITION_FIELD: "snapshot_date"},
     ins={
-        # Yesterday's snapshot: an incremental source's listings carry forward from it.
-        # Only the properties an incremental source reported are read: the rest are
-        # rebuilt from today's data, and a day of 50,000 would cost ~230 MB as models.
+        # The day before's snapshot: which version of each MLS listing it showed. Only
+        # the properties the incremental source reported are read, and three fields.
         "previous_snapshots": dg.AssetIn(
             key=ASSET_NAME,
             partition_mapping=dg.TimeWindowPartitionMapping(
@@ -117,71 +198,99 @@ def _latest_parcels(db: Database[Document], apns: set[str], day: dt.date) -> dic
                 ALLOW_MISSING: True,
                 FIRST_PARTITION_ONLY: True,
                 MATCHING: {"sources": INCREMENTAL_SOURCE},
+                COLUMNS: ["listing_key", "modification_timestamp", "provenance"],
             },
         ),
     },
     deps=[
+        # The MLS version log, read directly: a day's state can need versions of any day.
+        dg.AssetDep(INCREMENTAL_ASSET),
         # The Assessor's recent records, read for the listed parcels only (one query a day).
         dg.AssetDep(
             ASSESSOR_ASSET,
             partition_mapping=dg.TimeWindowPartitionMapping(
                 start_offset=-ASSESSOR_WINDOW_DAYS, allow_nonexistent_upstream_partitions=True
             ),
-        )
+        ),
     ],
 )
 def property_snapshots(
     context: dg.AssetExecutionContext,
     mongo: MongoResource,
     metrics: MetricsExporter,
-    previous_snapshots: list[Property],
+    previous_snapshots: pd.DataFrame,
     raw_demo_listings: PartitionReader,
-    raw_mls_listings: PartitionReader,
 ) -> list[Property]:
     """The state of every property seen that day, adapted to `Property` and merged across sources.
 
-    Demo listings are the day's whole feed; MLS listings are yesterday's carried forward
-    with the day's changes applied (an ended listing leaves a week after it ended);
-    listed properties take the Assessor's facts from their parcel's latest record of
-    the last 60 days, and parcels fetched that day are included. Records join on parcel
-    number (APN) first, normalized address second; each field keeps the source that said
-    it (`provenance`). Records that fail validation go to the `quarantine` collection with
-    the reason and the raw payload, never silently dropped.
+    Demo listings are the day's whole feed. MLS listings are, per listing, its latest
+    version in the MLS version log modified before the day ended: the day before's
+    snapshot plus the versions made since, or, when that snapshot is missing or older
+    than versions stored since, the whole log; so a missed day never shrinks the next
+    one. An ended listing leaves a week after it ended. Listed properties take the
+    Assessor's facts from their parcel's latest record of the last 60 days, and parcels
+    fetched that day are included. Records join on parcel number (APN) first,
+    normalized address second; each field keeps the source that said it (`provenance`).
+    Records that fail validation go to the `quarantine` collection with the reason and
+    the raw payload, never silently dropped.
     """
     started = time.monotonic()
+    read_at = dt.datetime.now(dt.UTC)
     db = mongo.get_database()
     adapt = _Adapting()
     first_day = dt.date.fromisoformat(context.partition_keys[0])
     previous_key = (first_day - dt.timedelta(days=1)).isoformat()
-    previous = [p for p in previous_snapshots if p.snapshot_date.isoformat() == previous_key]
-    previous_found = bool(written_partitions(db, ASSET_NAME, [previous_key]))
-    if not previous_found:
-        context.log.warning(
-            f"no snapshot for {previous_key}: incremental sources start from this day's data"
-        )
+    carried, why = _carried_versions(db, previous_key, previous_snapshots)
+    previous_found = manifest_entry(db, ASSET_NAME, previous_key) is not None
+    state_from = "the day before's snapshot" if carried is not None else f"the version log ({why})"
+    if carried is None:
+        context.log.warning(f"{why}: the MLS state of {first_day} is read from its log")
     snapshots: list[Property] = []
-    for partition_key in context.partition_keys:
+    # Per day: was it built with the day before's snapshot (the report's trust box says
+    # so when not), and where the MLS state came from.
+    facts: dict[str, dict[str, Any]] = {}
+    for index, partition_key in enumerate(context.partition_keys):
         day = dt.date.fromisoformat(partition_key)
+        facts[partition_key] = {
+            "previous_snapshot_found": previous_found or index > 0,
+            "mls_state_from": state_from if index == 0 else "the day before's snapshot",
+        }
         # Read from cursors: a day's raw payloads are never all in memory at once.
         listings_today = adapt(raw_demo_listings.documents(partition_key), day)
-        mls_today = adapt(raw_mls_listings.documents(partition_key), day)
+        versions = state_versions(
+            db,
+            INCREMENTAL_ASSET,
+            INCREMENTAL_SOURCE,
+            before=day_end(day),
+            carried=carried,
+            after=day_start(day) - LOG_OVERLAP,
+        )
+        # Per listing (its log key), the version adapted; a version that does not adapt
+        # is quarantined and stays the listing's state (quarantined again each day).
+        mls_today: list[Property] = []
+        next_carried: dict[str, dt.datetime] = {}
+        for source_id, version in versions.items():
+            record = adapt.one(version, day)
+            if record is None or shown_on(record, day):
+                next_carried[source_id] = version["modified_at"]
+                if record is not None:
+                    mls_today.append(as_of(record, day))
         parcels_today = adapt(db[ASSESSOR_ASSET].find({"partition_key": partition_key}), day)
         listed_apns = {
             p.parcel_number
-            for p in [*listings_today, *mls_today, *previous]
+            for p in [*listings_today, *mls_today]
             if p.parcel_number and p.standard_status is not None
         }
         snapshot = build_snapshot(
             day,
-            previous=previous,
-            full_state=listings_today,
-            incremental={INCREMENTAL_SOURCE: mls_today},
+            listings=[*listings_today, *mls_today],
             parcels_today=parcels_today,
             latest_parcels=_latest_parcels(db, listed_apns, day),
         )
         snapshots.extend(snapshot)
-        previous = snapshot  # a range is built day after day, each from the one before
+        carried = next_carried  # a range is built day after day, each from the one before
 
+    record_log_read(db, ASSET_NAME, context.partition_keys, context.run.run_id, read_at, facts)
     replace_quarantine(db, ASSET_NAME, context.partition_keys, adapt.quarantined)
     if adapt.quarantined:
         context.log.warning(
@@ -197,6 +306,7 @@ def property_snapshots(
                 dict(Counter(s for p in snapshots for s in p.sources))
             ),
             "previous_snapshot_found": previous_found,
+            "mls_state_from": state_from,
         }
     )
     figures = snapshot_figures(

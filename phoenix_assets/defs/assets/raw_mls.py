@@ -1,29 +1,58 @@
-"""Raw MLS listings through a RESO Web API: what changed since each ZIP's watermark."""
+"""Raw MLS listings through a RESO Web API: each day's versions, appended to a version log."""
 
 import asyncio
 import datetime as dt
 import time
+from collections.abc import Sequence
 
 import dagster as dg
 
 from phoenix_assets.defs.assets.raw_network import (
-    collection_day,
     collection_figures,
     network_raw_asset,
+    raw_collection_metadata,
     record_failures,
     skip_unless_ready,
-    store_raw,
 )
+from phoenix_assets.domain.snapshots import ENDED_VISIBLE_DAYS
 from phoenix_assets.metrics.recording import record_run_figures
 from phoenix_assets.metrics.resource import MetricsExporter
+from phoenix_assets.partitions import day_start
 from phoenix_assets.pipeline_config import PipelineConfig
-from phoenix_assets.sources.mls import collect_listings
+from phoenix_assets.sources.envelope import raw_document
+from phoenix_assets.sources.mls import ZipWindow, collect_listings, modification_time
 from phoenix_assets.sources.source_resources import MlsResoResource
 from phoenix_assets.storage.mongo_resource import MongoResource
-from phoenix_assets.storage.watermarks import WatermarkStore, day_start_watermarks
+from phoenix_assets.storage.partition_store import mark_written
+from phoenix_assets.storage.version_log import (
+    append_versions,
+    baseline_zips,
+    record_baselines,
+    version_document,
+)
 
 SOURCE = "mls"
 ASSET = "raw_mls_listings"
+
+
+def day_windows(
+    zip_codes: Sequence[str], first_day: str, overlap: dt.timedelta, with_baseline: set[str]
+) -> dict[str, ZipWindow]:
+    """What each ZIP is asked for, for a run whose first day is ``first_day``.
+
+    Every ZIP: the records modified since that day began, less ``overlap`` (records
+    that became visible late). A ZIP whose standing inventory was never taken on or
+    before that day: its whole inventory too, and the records modified in the week
+    before (listings that ended then are still shown).
+    """
+    since = day_start(first_day) - overlap
+    ended_window = day_start(first_day) - dt.timedelta(days=ENDED_VISIBLE_DAYS)
+    return {
+        zip_code: ZipWindow(since=since)
+        if zip_code in with_baseline
+        else ZipWindow(since=min(since, ended_window), inventory=True)
+        for zip_code in zip_codes
+    }
 
 
 @network_raw_asset(SOURCE)
@@ -34,19 +63,22 @@ def raw_mls_listings(
     mongo: MongoResource,
     metrics: MetricsExporter,
 ) -> dg.MaterializeResult:
-    """Phoenix-area MLS listings from a RESO Web API feed (source `mls`), verbatim.
+    """Phoenix-area MLS listings from a RESO Web API feed (source `mls`), verbatim, as a
+    version log.
 
-    Incremental per ZIP: the `Property` resource filtered by `PostalCode` and
-    `ModificationTimestamp gt <watermark>`, paged through `@odata.nextLink`. The raw
-    documents are stored first; only then does each fully fetched ZIP's watermark
-    advance, so a run that dies half-way re-fetches and never skips a change. A re-run
-    of a day starts from the watermarks that day first started from, so replacing the
-    day's partition never loses what an earlier run of it stored.
+    Each ZIP is asked for the `Property` records modified since the run's first day
+    began (less `MLS_RESO_OVERLAP_HOURS`), paged through `@odata.nextLink`; a ZIP seen
+    for the first time is first asked for its whole standing inventory. Every version is
+    appended once (`_id` = `mls:<ListingKey>:<ModificationTimestamp>`, partition = the
+    Phoenix day it was modified): a re-run, a retry or a backfill adds versions and never
+    deletes one. A past day can be asked again only for what has not changed since: a
+    RESO server keeps only each record's latest version.
     """
     started = time.monotonic()
     db = mongo.get_database()
     now = dt.datetime.now(dt.UTC)
     settings = mls.settings()
+    partitions = list(context.partition_keys)
     skipped = skip_unless_ready(
         context,
         db,
@@ -59,28 +91,53 @@ def raw_mls_listings(
         collected_at=now,
         metrics=metrics,
         started=started,
+        append_only=True,
     )
     if skipped:
         return skipped
 
     zip_codes = pipeline.zip_code_list
-    day = collection_day(context.partition_keys)
-    watermarks = WatermarkStore(db)
-    # A re-run of a day starts where the day's first run started (see day_start_watermarks).
-    starts = day_start_watermarks(db, SOURCE, day, zip_codes, watermarks.get_all(SOURCE))
-    result, advanced = asyncio.run(collect_listings(settings, zip_codes, starts, now=now))
-    record_failures(db, result, zip_codes, context.partition_keys)
-    metadata = store_raw(context, db, asset=ASSET, source=SOURCE, result=result, collected_at=now)
-    for zip_code, watermark in advanced.items():  # only after the documents are stored
-        watermarks.advance(SOURCE, zip_code, watermark)
+    with_baseline = baseline_zips(db, SOURCE, zip_codes, on_or_before=partitions[0])
+    windows = day_windows(
+        zip_codes, partitions[0], dt.timedelta(hours=settings.overlap_hours), with_baseline
+    )
+    result = asyncio.run(collect_listings(settings, zip_codes, windows, now=now))
+    record_failures(db, result, zip_codes, partitions)
+    versions = (
+        version_document(
+            raw_document(
+                source=SOURCE,
+                source_id=record.source_id,
+                zip_code=record.zip_code,
+                payload=record.payload,
+                collected_at=now,
+                partition_key="",  # set from the version's modification day
+            ),
+            modified=modification_time(record.payload, now),
+            collected_at=now,
+        )
+        for record in result.records
+    )
+    appended = append_versions(db, ASSET, versions, stored_at=now)
+    mark_written(db, ASSET, partitions, run_id=context.run.run_id)
+    failed = set(result.zip_codes_failed)
+    inventories = [z for z, w in windows.items() if w.inventory and z not in failed]
+    # Only after its versions are stored: a baseline promises the inventory is in the log.
+    record_baselines(db, SOURCE, inventories, partitions[0])
     record_run_figures(context, metrics, collection_figures(result, zip_codes, started))
     return dg.MaterializeResult(
         metadata={
-            **metadata,
+            **raw_collection_metadata(db.name, ASSET, partitions, result),
             "enabled": True,
             "configured": True,
-            "watermarks": dg.MetadataValue.json(
-                {z: w.isoformat() for z, w in sorted(advanced.items())}
+            "versions_new": appended.new,
+            "versions_already_stored": appended.known,
+            "versions_new_by_day": dg.MetadataValue.json(
+                dict(sorted(appended.new_by_partition.items()))
             ),
+            "asked_since": dg.MetadataValue.json(
+                {z: w.since.isoformat() for z, w in sorted(windows.items())}
+            ),
+            "inventory_taken_for": dg.MetadataValue.json(sorted(inventories)),
         }
     )
