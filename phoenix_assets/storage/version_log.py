@@ -162,9 +162,14 @@ def stored_after(
     db: Database[Document], name: str, *, stored_since: dt.datetime, modified_before: dt.datetime
 ) -> bool:
     """Whether a version modified before ``modified_before`` reached the log after
-    ``stored_since`` (then a state built at ``stored_since`` did not see it)."""
+    ``stored_since`` (then a state built at ``stored_since`` did not see it).
+
+    Counted from the start of that second: a version stored in the same second counts
+    as after (an unneeded read of the whole log at worst), so the answer is right on a
+    server that compares dates to the second too.
+    """
     query = {
-        "stored_at": {"$gt": _utc(stored_since)},
+        "stored_at": {"$gte": _utc(stored_since).replace(microsecond=0)},
         "modified_at": {"$lt": _utc(modified_before)},
     }
     return db[name].find_one(query, {"_id": 1}) is not None

@@ -16,6 +16,7 @@ from pymongo.database import Database
 from pytest_httpserver import HTTPServer
 
 from phoenix_assets.metrics.resource import MetricsExporter
+from phoenix_assets.partitions import day_end
 from phoenix_assets.settings import ConfigError
 from phoenix_assets_tests.sources.fake_reso import FakeReso, make_listings
 
@@ -211,7 +212,8 @@ def test_a_network_run_counts_requests_retries_and_failed_zips(
 ) -> None:
     token = "static-token-for-metrics-tests"
     with HTTPServer(host="127.0.0.1", port=0, threaded=True) as server:
-        newest = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+        # Modified during the day collected: the versions land in its partition.
+        newest = day_end(DAYS[0]) - dt.timedelta(minutes=5)
         fake = FakeReso(
             server,
             make_listings(("85018", "85033"), 8, newest=newest),

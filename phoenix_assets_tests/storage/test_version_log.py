@@ -280,13 +280,16 @@ def test_stored_after(db: Database[dict]) -> None:
     def asked(since: dt.datetime, before: dt.datetime) -> bool:
         return stored_after(db, LOG, stored_since=since, modified_before=before)
 
-    # Nothing reached the log after the late append.
-    assert not asked(late, day_end(DAYS[4]))
+    second = dt.timedelta(seconds=1)
+    # Nothing reached the log in a later second than the late append ...
+    assert not asked(late + second, day_end(DAYS[4]))
+    # ... and one stored in the same second as a read counts as after it (conservative).
+    assert asked(late, day_end(DAYS[4]))
     # L2 reached it after first_stored, but it was modified on DAYS[1] ...
-    assert asked(first_stored, day_end(DAYS[1]))
-    # ... so a state of DAYS[0] built at first_stored saw everything it needed.
-    assert not asked(first_stored, day_end(DAYS[0]))
-    assert asked(first_stored - dt.timedelta(seconds=1), day_end(DAYS[0]))
+    assert asked(first_stored + second, day_end(DAYS[1]))
+    # ... so a state of DAYS[0] built after first_stored saw everything it needed.
+    assert not asked(first_stored + second, day_end(DAYS[0]))
+    assert asked(first_stored - second, day_end(DAYS[0]))
 
 
 def test_a_log_read_is_kept_per_partition_and_run_and_the_first_one_wins(
