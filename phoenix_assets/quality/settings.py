@@ -29,6 +29,8 @@ MIN_YEAR_BUILT = f"{PREFIX}MIN_YEAR_BUILT"
 MAX_OUT_OF_RANGE = f"{PREFIX}MAX_OUT_OF_RANGE"
 ROW_COUNT_TOLERANCE = f"{PREFIX}ROW_COUNT_TOLERANCE"
 MAX_QUARANTINE = f"{PREFIX}MAX_QUARANTINE"
+MAX_INVENTORY_DROP = f"{PREFIX}MAX_INVENTORY_DROP"
+INVENTORY_CHANGE_TOLERANCE = f"{PREFIX}INVENTORY_CHANGE_TOLERANCE"
 
 # Maricopa County's bounding box (degrees), a little padded; every ZIP the pipeline
 # can track lies inside it.
@@ -57,6 +59,11 @@ class QualitySettings:
     max_out_of_range: float = 0.01  # share of a field's values allowed outside its bounds
     row_count_tolerance: float = 0.25  # allowed relative distance from the trailing mean
     max_quarantine: float = 0.02  # quarantined / (stored + quarantined)
+    # On-market listings against the day before's snapshot: a larger drop blocks the day
+    # (an incremental source's listings lost, e.g. built without the day before); a
+    # change past the tolerance, either way, warns.
+    max_inventory_drop: float = 0.40
+    inventory_change_tolerance: float = 0.25
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> QualitySettings:
@@ -106,6 +113,17 @@ class QualitySettings:
                 )
             ),
             max_quarantine=rate(MAX_QUARANTINE, defaults.max_quarantine),
+            max_inventory_drop=rate(MAX_INVENTORY_DROP, defaults.max_inventory_drop),
+            inventory_change_tolerance=float(
+                parse_number_setting(
+                    env,
+                    INVENTORY_CHANGE_TOLERANCE,
+                    defaults.inventory_change_tolerance,
+                    integer=False,
+                    minimum=0,
+                    maximum=10,
+                )
+            ),
         )
         for low, high, low_name, high_name in (
             (settings.min_list_price, settings.max_list_price, MIN_LIST_PRICE, MAX_LIST_PRICE),

@@ -5,11 +5,15 @@
 - the asset checks that warned or failed for those days, read from the Dagster
   instance (each check evaluation is recorded per day, see ``defs/checks``);
 - the days missing from the period (a week computed from fewer than seven days);
+- the days whose snapshot was written without the day before's (missing then, or
+  written since: collection ``partition_manifest``), and whether their MLS listings may
+  be missing until the day is rebuilt;
 - which sources the figures come from, so demo data is never mistaken for the market.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -24,13 +28,19 @@ from dagster._core.storage.asset_check_execution_record import (
 )
 from pymongo.database import Database
 
+from phoenix_assets.partitions import START_DATE, day_end
 from phoenix_assets.settings import KNOWN_SOURCES
 from phoenix_assets.storage.collection_failures import COLLECTION_FAILURES
 from phoenix_assets.storage.documents import Document
+from phoenix_assets.storage.partition_store import MANIFEST_COLLECTION
 from phoenix_assets.storage.quarantine import QUARANTINE_COLLECTION
+from phoenix_assets.storage.version_log import log_read_at, stored_after
 
 SNAPSHOTS_COLLECTION = "property_snapshots"
 DEMO_SOURCE = "demo"
+# The incremental source (its listings are a state built over days) and its version log.
+INCREMENTAL_SOURCE = "mls"
+INCREMENTAL_LOG = "raw_mls_listings"
 _MAX_REASONS = 5
 _MAX_REASON_LENGTH = 160
 
@@ -50,6 +60,48 @@ class FailedZip:
     day: str
     kind: str
     reason: str
+
+
+@dataclass(frozen=True)
+class DayBeforeGap:
+    """A day whose snapshot was written while the day before's was not there: missing
+    (it still is), or written after the day's (rebuilt since, or first written late).
+
+    ``incremental``: an incremental source (MLS) feeds the snapshots. ``stale``: the
+    day's MLS listings may be missing until it is rebuilt: its build left no record of
+    reading the MLS version log (built when MLS listings were carried forward from the
+    day before), or versions made by the day's end reached the log after it read it.
+    A day that read the whole log is complete without the day before; so is a day of
+    sources that report their whole state every day (demo, Assessor).
+    """
+
+    day: str
+    day_before: str
+    reason: Literal["missing", "written_after"]
+    incremental: bool
+    stale: bool
+    written_at: str  # when the day's snapshot was written, UTC, ISO 8601
+    day_before_written_at: str | None = None  # None when missing
+
+    def sentence(self) -> str:
+        """The fact in plain words, for the report's reader."""
+        if self.reason == "missing":
+            built = f"{self.day} was built without {self.day_before}'s snapshot"
+        else:
+            when = (self.day_before_written_at or "")[:16].replace("T", " ")
+            built = (
+                f"{self.day} was built before {self.day_before}'s snapshot was written ({when} UTC)"
+            )
+        if self.stale:
+            return f"{built}: MLS listings may be missing until it is rebuilt."
+        if self.incremental:
+            return (
+                f"{built}; its MLS listings were read from the MLS version log, so none is missing."
+            )
+        return (
+            f"{built}; its sources report their whole state every day, so its figures do "
+            "not depend on the day before."
+        )
 
 
 @dataclass(frozen=True)
@@ -75,6 +127,7 @@ class QualityFacts:
     checks: tuple[CheckOutcome, ...] = ()
     sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    day_before_gaps: tuple[DayBeforeGap, ...] = ()
 
     @property
     def demo(self) -> bool:
@@ -109,10 +162,20 @@ class QualityFacts:
         return sum(1 for check in self.checks if check.outcome == "passed")
 
     @property
+    def stale_days(self) -> tuple[DayBeforeGap, ...]:
+        """The days built without the day before whose MLS listings may be missing:
+        stale until rebuilt."""
+        return tuple(gap for gap in self.day_before_gaps if gap.stale)
+
+    @property
     def trustworthy(self) -> bool:
         """Nothing to warn the reader about."""
         return not (
-            self.missing_days or self.quarantined or self.failed_zips or self.checks_not_passed
+            self.missing_days
+            or self.quarantined
+            or self.failed_zips
+            or self.checks_not_passed
+            or self.stale_days
         )
 
     def verdict(self) -> str:
@@ -120,6 +183,11 @@ class QualityFacts:
         problems = []
         if self.missing_days:
             problems.append(f"{len(self.missing_days)} of {len(self.days)} days missing")
+        stale = self.stale_days
+        if len(stale) == 1:
+            problems.append(f"{stale[0].day} built without {stale[0].day_before}'s snapshot")
+        elif stale:
+            problems.append(f"{len(stale)} days built without the day before's snapshot")
         if self.failed_zips:
             zips = sorted({f.zip_code for f in self.failed_zips})
             problems.append(f"ZIP codes not collected: {', '.join(zips)}")
@@ -155,6 +223,9 @@ class QualityFacts:
             "sources": list(self.sources),
             "demo": self.demo,
             "notes": list(self.notes),
+            "built_without_day_before": [
+                asdict(gap) | {"sentence": gap.sentence()} for gap in self.day_before_gaps
+            ],
             "verdict": self.verdict(),
         }
 
@@ -167,6 +238,7 @@ class StoredFacts:
     quarantine_reasons: tuple[tuple[str, int], ...]
     failed_zips: tuple[FailedZip, ...]
     sources: tuple[str, ...]
+    day_before_gaps: tuple[DayBeforeGap, ...] = ()
 
 
 def _days_filter(days: Sequence[str]) -> Any:
@@ -178,8 +250,94 @@ def _short(reason: str) -> str:
     return line if len(line) <= _MAX_REASON_LENGTH else line[: _MAX_REASON_LENGTH - 1] + "…"
 
 
+def _day_before(day: str) -> str:
+    return (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
+
+
+def _utc(value: Any) -> dt.datetime | None:
+    """A manifest's ``written_at`` as an aware UTC datetime (a BSON date, or its text)."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if not isinstance(value, dt.datetime):
+        return None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _mls_may_be_missing(db: Database[Document], day: str, run_id: Any) -> bool:
+    """Whether the day's MLS listings may be missing from its snapshot.
+
+    A snapshot takes each MLS listing's latest version in the version log made before the
+    day ended, as the log stood when the build read it (recorded in ``version_log_reads``
+    for the run that wrote it); it is complete without the day before's snapshot unless a
+    version made by the day's end reached the log after that read. A snapshot with no
+    such record (written before the version log existed, when MLS listings were carried
+    forward from the day before) may miss them.
+    """
+    read_at = log_read_at(
+        db, SNAPSHOTS_COLLECTION, day, run_id if isinstance(run_id, str) else None
+    )
+    if read_at is None:
+        return True
+    return stored_after(db, INCREMENTAL_LOG, stored_since=read_at, modified_before=day_end(day))
+
+
+def read_day_before_gaps(db: Database[Document], days: Sequence[str]) -> list[DayBeforeGap]:
+    """The days of ``days`` whose stored snapshot was written while the day before's was
+    not stored: missing now, or written after the day's (by ``partition_manifest``'s
+    ``written_at``; a range written in one go shares one time, which is not a gap). A day
+    not stored itself is not judged (it is a missing day), nor the first day there is.
+
+    One query for the manifest entries; for each gap found, a probe of whether an
+    incremental source (MLS) feeds the snapshots (the day's snapshot names it, or its
+    version log holds anything) and, if so, whether the day's MLS listings may be missing
+    (``_mls_may_be_missing``).
+    """
+    wanted = sorted({*days, *(_day_before(day) for day in days)})
+    entries = {
+        str(entry.get("partition_key")): entry
+        for entry in db[MANIFEST_COLLECTION].find(
+            {"_id": {"$in": [f"{SNAPSHOTS_COLLECTION}:{key}" for key in wanted]}},
+            {"partition_key": 1, "written_at": 1, "run_id": 1},
+        )
+    }
+    written = {key: _utc(entry.get("written_at")) for key, entry in entries.items()}
+    gaps = []
+    incremental_in_use: bool | None = None
+    for day in sorted(days):
+        before = _day_before(day)
+        if day not in written or before < START_DATE:
+            continue
+        day_at, before_at = written[day], written.get(before)
+        if before in written and (day_at is None or before_at is None or before_at <= day_at):
+            continue
+        if incremental_in_use is None:
+            incremental_in_use = db[INCREMENTAL_LOG].find_one({}, {"_id": 1}) is not None
+        incremental = incremental_in_use or (
+            db[SNAPSHOTS_COLLECTION].find_one(
+                {"partition_key": day, "sources": INCREMENTAL_SOURCE}, {"_id": 1}
+            )
+            is not None
+        )
+        gaps.append(
+            DayBeforeGap(
+                day=day,
+                day_before=before,
+                reason="written_after" if before in written else "missing",
+                incremental=incremental,
+                stale=incremental and _mls_may_be_missing(db, day, entries[day].get("run_id")),
+                written_at=day_at.isoformat() if day_at else "",
+                day_before_written_at=before_at.isoformat() if before_at else None,
+            )
+        )
+    return gaps
+
+
 def read_stored_facts(db: Database[Document], days: Sequence[str]) -> StoredFacts:
-    """Quarantined records, failed ZIPs and the sources of the snapshots of ``days``."""
+    """Quarantined records, failed ZIPs, the sources of the snapshots of ``days`` and the
+    days built without the day before."""
     if not days:
         return StoredFacts(0, (), (), ())
     when = {"partition_key": _days_filter(days)}
@@ -215,6 +373,7 @@ def read_stored_facts(db: Database[Document], days: Sequence[str]) -> StoredFact
         quarantine_reasons=tuple(reasons.most_common(_MAX_REASONS)),
         failed_zips=tuple(failures),
         sources=tuple(sources),
+        day_before_gaps=tuple(read_day_before_gaps(db, days)),
     )
 
 
@@ -318,6 +477,7 @@ def quality_facts(
         checks=tuple(checks),
         sources=stored.sources,
         notes=tuple(notes),
+        day_before_gaps=stored.day_before_gaps,
     )
 
 
@@ -328,4 +488,5 @@ def quality_metadata(facts: QualityFacts) -> Mapping[str, Any]:
         "zip_codes_failed": len({(f.source, f.zip_code, f.day) for f in facts.failed_zips}),
         "checks_not_passed": len(facts.checks_not_passed),
         "missing_days": len(facts.missing_days),
+        "days_built_without_day_before": len(facts.stale_days),
     }

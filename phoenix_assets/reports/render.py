@@ -100,6 +100,12 @@ def _context(
         "weeks_in_avg": metro.get("weeks_in_4wk_avg"),
         "quality": quality,
         "check_groups": quality.check_groups(),
+        # Days built without the day before's snapshot: stale ones (MLS listings may be
+        # missing) first and in bold, the others as a plain note.
+        "day_before_gaps": [
+            {"day": gap.day, "sentence": gap.sentence(), "stale": gap.stale}
+            for gap in sorted(quality.day_before_gaps, key=lambda g: (not g.stale, g.day))
+        ],
         "charts": [
             {
                 "name": chart.name,

@@ -19,6 +19,7 @@ import dagster as dg
 import pytest
 from PIL import Image
 
+from phoenix_assets.defs.checks.snapshot_checks import INTEGRITY_SPECS, PROFILE_SPECS
 from phoenix_assets.domain.market import week_days
 from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.reports.measures import MEASURE_NAMES
@@ -43,6 +44,7 @@ from phoenix_assets_tests.reports.pipeline_run import (
 )
 
 AREAS = {*ZIPS, "metro"}
+SNAPSHOT_CHECKS = len(INTEGRITY_SPECS) + len(PROFILE_SPECS)  # results per day
 CHART_NAMES = {"median_list_price", "inventory", "price_cut_share", "days_on_market"}
 
 
@@ -226,8 +228,8 @@ def test_the_quality_facts_are_what_the_runs_recorded(market_reports_run: Report
     recorded = _not_passed(run.daily, day)
     assert ("values_plausible", "warned") in recorded  # the low list-price ceiling
     assert {(c["check"], c["outcome"]) for c in quality["checks_not_passed"]} == recorded
-    assert quality["checks_evaluated"] == 7
-    assert quality["checks_passed"] == 7 - len(recorded)
+    assert quality["checks_evaluated"] == SNAPSHOT_CHECKS
+    assert quality["checks_passed"] == SNAPSHOT_CHECKS - len(recorded)
     assert quality["quarantined"] == 0 and quality["failed_zips"] == []
     assert quality["verdict"].startswith("Read with care")
     html = (run.reports_dir / "daily" / f"phoenix-market-{day}.html").read_text()
@@ -252,7 +254,7 @@ def test_the_quality_facts_are_what_the_runs_recorded(market_reports_run: Report
     # The week holds both days' facts, and each of its days' check results.
     quality = _weekly_json(run, WEEK)["quality"]
     assert quality["quarantined"] == 1 and len(quality["failed_zips"]) == 1
-    assert quality["checks_evaluated"] == 7 * 7 and quality["missing_days"] == []
+    assert quality["checks_evaluated"] == 7 * SNAPSHOT_CHECKS and quality["missing_days"] == []
     assert {c["day"] for c in quality["checks_not_passed"]} == set(
         week_days(dt.date.fromisoformat(WEEK))
     )

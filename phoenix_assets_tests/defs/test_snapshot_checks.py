@@ -7,9 +7,10 @@ test's partition never enters another's trailing-week row count).
 """
 
 import datetime as dt
+import json
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,13 @@ from pymongo.database import Database
 
 import phoenix_assets
 from phoenix_assets.defs.assets.market import daily_market_summary
+from phoenix_assets.defs.assets.market_reports import daily_market_report
 from phoenix_assets.defs.assets.property_events import property_events
 from phoenix_assets.defs.checks.snapshot_checks import (
     DUPLICATES,
     INTEGRITY_SPECS,
+    INVENTORY_KEPT,
+    INVENTORY_STEADY,
     NULL_RATES,
     PROFILE_SPECS,
     QUARANTINE,
@@ -38,6 +42,7 @@ from phoenix_assets.domain.adapters import property_from_reso
 from phoenix_assets.domain.merge import merge_properties
 from phoenix_assets.domain.property import Property
 from phoenix_assets.partitions import daily_partitions
+from phoenix_assets.quality.inventory import ON_MARKET
 from phoenix_assets.sources.demo import demo_listings
 from phoenix_assets.storage.partition_store import (
     NATURAL_KEY,
@@ -283,10 +288,17 @@ def test_a_row_count_collapse_warns_on_its_own_day_of_a_range(pipeline: dict[str
     full = _good_copy(db, days[-1])
     kept = full[::3]  # every ZIP keeps a third
     _store(db, days[-1], kept)
-    evaluations = _evaluations(_check(pipeline["defs"], days[0], days[-1]))
-    # Every day of the range is evaluated by every check; only the collapse fails.
+    result = _check(pipeline["defs"], days[0], days[-1])
+    evaluations = _evaluations(result)
+    # Every day of the range is evaluated by every check; only the collapse fails: the
+    # row count warns, and the on-market inventory lost with the rows blocks.
     assert set(evaluations) == {(name, day) for name in ALL_CHECKS for day in days}
-    assert _failed(evaluations) == {(ROW_COUNT, days[-1])}
+    assert _failed(evaluations) == {
+        (ROW_COUNT, days[-1]),
+        (INVENTORY_KEPT, days[-1]),
+        (INVENTORY_STEADY, days[-1]),
+    }
+    assert not result.success
     first, collapse = evaluations[(ROW_COUNT, days[0])], evaluations[(ROW_COUNT, days[-1])]
     assert _metadata(first, "history_days") == 0
     assert "no stored partition" in str(first.description)
@@ -337,9 +349,11 @@ def test_heavy_quarantine_warns_on_its_own_day(pipeline: dict[str, Any]) -> None
     assert _metadata(share, "top_reasons") == {entries[0]["reason"]: len(entries)}
 
 
-def _substitute_snapshots(corrupt: bool) -> dg.AssetsDefinition:
+def _substitute_snapshots(corrupt: bool, collapse: Collection[str] = ()) -> dg.AssetsDefinition:
     """A stand-in for `property_snapshots`, stored the same way, built from the demo feed;
-    when ``corrupt``, two of its properties claim one parcel (a merge failure)."""
+    when ``corrupt``, two of its properties claim one parcel (a merge failure); on a day
+    in ``collapse`` (read when the asset runs), seven in ten of its on-market listings are
+    gone, as an incremental source's are when built without the day before."""
 
     @dg.asset(
         name="property_snapshots",
@@ -360,6 +374,12 @@ def _substitute_snapshots(corrupt: bool) -> dg.AssetsDefinition:
             merged = merge_properties(records)
             if corrupt:
                 merged[1] = merged[1].model_copy(update={"parcel_number": merged[0].parcel_number})
+            if key in collapse:
+                merged = [
+                    p
+                    for n, p in enumerate(merged)
+                    if p.standard_status not in ON_MARKET or n % 10 < 3
+                ]
             snapshots.extend(merged)
         return snapshots
 
@@ -424,3 +444,130 @@ def test_a_bad_threshold_fails_the_load_naming_its_variable(
     assert any(
         "PHOENIX_QUALITY_ROW_COUNT_TOLERANCE: 'a lot' is not a number" in str(e) for e in chain
     )
+
+
+def _materialized(result: dg.ExecuteInProcessResult) -> set[tuple[str, str | None]]:
+    return {
+        (event.asset_key.to_user_string(), event.partition)
+        for event in result.get_asset_materialization_events()
+        if event.asset_key is not None
+    }
+
+
+def _on_market_stored(db: Database[dict], day: str) -> int:
+    return db["property_snapshots"].count_documents(
+        {"partition_key": day, "standard_status": {"$in": sorted(ON_MARKET)}}
+    )
+
+
+def _substituted_pipeline(
+    load_definitions: Callable[[], dg.Definitions], collapse: Collection[str]
+) -> dg.JobDefinition:
+    """The daily graph from the snapshots to the report, on the stand-in snapshots."""
+    assets = [
+        _substitute_snapshots(False, collapse),
+        property_events,
+        daily_market_summary,
+        daily_market_report,
+    ]
+    defs = dg.Definitions(
+        assets=assets,
+        asset_checks=[property_snapshots_integrity, property_snapshots_profile],
+        jobs=[dg.define_asset_job("substituted", selection=dg.AssetSelection.all())],
+        resources=load_definitions().resources,
+    )
+    return defs.resolve_job_def("substituted")
+
+
+@pytest.mark.parametrize("run", ["range", "day_after_day"])
+def test_an_on_market_collapse_blocks_the_day_and_everything_after_the_snapshots(
+    pipeline_env: dict[str, str],
+    load_definitions: Callable[[], dg.Definitions],
+    db: Database[dict],
+    tmp_path: Path,
+    run: str,
+) -> None:
+    """Day 2 stored with seven in ten on-market listings gone: the blocking check fails on
+    it, with the figures behind the verdict, and neither its events, its summary nor its
+    report are made. In one range run the day before is the range's own first day; day
+    after day, it is read from the database."""
+    first, second = DAYS
+    job = _substituted_pipeline(load_definitions, collapse={second})
+    if run == "range":
+        result = job.execute_in_process(tags=_range_tags(first, second), raise_on_error=False)
+        downstream_days = {first, second}  # a range's blocking failure stops the range
+    else:
+        assert job.execute_in_process(partition_key=first).success
+        result = job.execute_in_process(partition_key=second, raise_on_error=False)
+        downstream_days = {second}
+    assert not result.success
+    evaluations = _evaluations(result)
+    failed = _failed(evaluations)
+    assert {(INVENTORY_KEPT, second), (INVENTORY_STEADY, second)} <= failed
+    assert failed <= {(INVENTORY_KEPT, second), (INVENTORY_STEADY, second), (ROW_COUNT, second)}
+
+    kept = evaluations[(INVENTORY_KEPT, second)]
+    assert kept.blocking and kept.severity == dg.AssetCheckSeverity.ERROR
+    today, before = _on_market_stored(db, second), _on_market_stored(db, first)
+    assert today < before * 0.4
+    assert _metadata(kept, "on_market_today") == today
+    assert _metadata(kept, "on_market_day_before") == before
+    assert _metadata(kept, "day_before") == first
+    assert _metadata(kept, "change_pct") == pytest.approx((today - before) / before * 100, abs=0.01)
+    losers = _metadata(kept, "biggest_losers")
+    assert set(losers) == set(ZIPS)
+    assert sum(zip_figures["change"] for zip_figures in losers.values()) == today - before
+    assert "on-market listings fell" in str(kept.description)
+    steady = evaluations[(INVENTORY_STEADY, second)]
+    assert steady.severity == dg.AssetCheckSeverity.WARN
+    if run == "range":  # the range's first day has no day before to compare with
+        assert evaluations[(INVENTORY_KEPT, first)].passed
+        assert "no stored snapshot" in str(evaluations[(INVENTORY_KEPT, first)].description)
+
+    materialized = _materialized(result)
+    assert ("property_snapshots", second) in materialized
+    assert {asset for asset, _ in materialized} == {"property_snapshots"}
+    reports = tmp_path / "dagster_home" / "reports" / "daily"
+    for day in downstream_days:
+        for collection in ("property_events", "daily_market_summary", "daily_market_report"):
+            assert db[collection].count_documents({"partition_key": day}) == 0, collection
+        assert not (reports / f"phoenix-market-{day}.html").exists()
+    if run == "day_after_day":  # the day before went through, report and all
+        assert db["daily_market_summary"].count_documents({"partition_key": first}) > 0
+        assert (reports / f"phoenix-market-{first}.html").exists()
+
+
+def test_a_report_made_after_an_on_market_collapse_shows_the_failed_check(
+    pipeline_env: dict[str, str],
+    load_definitions: Callable[[], dg.Definitions],
+    db: Database[dict],
+    tmp_path: Path,
+) -> None:
+    """Day 2 built well, then rebuilt with its on-market listings collapsed: the check
+    blocks the new figures (the day's summary stays the earlier one), and a report of the
+    day made afterwards says the check failed, and why."""
+    first, second = DAYS
+    collapse: set[str] = set()
+    job = _substituted_pipeline(load_definitions, collapse)
+    with dg.instance_for_test(set_dagster_home=False) as instance:
+        assert job.execute_in_process(instance=instance, tags=_range_tags(first, second)).success
+        collapse.add(second)
+        rebuilt = job.execute_in_process(
+            instance=instance, partition_key=second, raise_on_error=False
+        )
+        assert not rebuilt.success
+        assert {asset for asset, _ in _materialized(rebuilt)} == {"property_snapshots"}
+        report = job.execute_in_process(
+            instance=instance,
+            partition_key=second,
+            asset_selection=[dg.AssetKey("daily_market_report")],
+        )
+        assert report.success
+    reports = tmp_path / "dagster_home" / "reports" / "daily"
+    quality = json.loads((reports / f"phoenix-market-{second}.json").read_text())["quality"]
+    failed = [c for c in quality["checks_not_passed"] if c["check"] == INVENTORY_KEPT]
+    assert [(c["outcome"], c["day"]) for c in failed] == [("failed", second)]
+    assert failed[0]["summary"].startswith("on-market listings fell")
+    assert quality["verdict"].startswith("Read with care") and "failed" in quality["verdict"]
+    html = (reports / f"phoenix-market-{second}.html").read_text()
+    assert f"<strong>{INVENTORY_KEPT}</strong> failed on {second}: on-market listings fell" in html

@@ -11,6 +11,7 @@ def test_defaults_with_nothing_set() -> None:
     assert settings == QualitySettings()
     assert 0 < settings.max_null_list_price < 1
     assert settings.min_list_price < settings.max_list_price
+    assert (settings.max_inventory_drop, settings.inventory_change_tolerance) == (0.40, 0.25)
 
 
 def test_every_threshold_is_read_from_its_variable() -> None:
@@ -28,6 +29,8 @@ def test_every_threshold_is_read_from_its_variable() -> None:
             "PHOENIX_QUALITY_MAX_OUT_OF_RANGE": "0.05",
             "PHOENIX_QUALITY_ROW_COUNT_TOLERANCE": "0.4",
             "PHOENIX_QUALITY_MAX_QUARANTINE": " 0.07 ",
+            "PHOENIX_QUALITY_MAX_INVENTORY_DROP": "0.6",
+            "PHOENIX_QUALITY_INVENTORY_CHANGE_TOLERANCE": "0.15",
         }
     )
     assert settings.as_dict() == {
@@ -43,6 +46,8 @@ def test_every_threshold_is_read_from_its_variable() -> None:
         "max_out_of_range": 0.05,
         "row_count_tolerance": 0.4,
         "max_quarantine": 0.07,
+        "max_inventory_drop": 0.6,
+        "inventory_change_tolerance": 0.15,
     }
 
 
@@ -56,6 +61,10 @@ def test_every_threshold_is_read_from_its_variable() -> None:
         ("PHOENIX_QUALITY_MAX_PRICE_PER_SQFT", "nan"),
         ("PHOENIX_QUALITY_MIN_YEAR_BUILT", "1900.5"),
         ("PHOENIX_QUALITY_ROW_COUNT_TOLERANCE", "-1"),
+        ("PHOENIX_QUALITY_MAX_INVENTORY_DROP", "40%"),
+        ("PHOENIX_QUALITY_MAX_INVENTORY_DROP", "1.5"),  # more than everything
+        ("PHOENIX_QUALITY_INVENTORY_CHANGE_TOLERANCE", "-0.25"),
+        ("PHOENIX_QUALITY_INVENTORY_CHANGE_TOLERANCE", "11"),
     ],
 )
 def test_a_bad_value_names_its_variable(name: str, value: str) -> None:

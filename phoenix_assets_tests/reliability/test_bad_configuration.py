@@ -111,7 +111,7 @@ def _number_mistakes() -> list[Mistake]:
         "MLS_RESO_MAX_CONCURRENCY": ("one", "0", "17"),
         "MLS_RESO_PAGE_SIZE": ("big", "0", "5000"),
         "MLS_RESO_TIME_BUDGET_SECONDS": ("30m", "0", "86401"),
-        "MLS_RESO_INITIAL_LOOKBACK_DAYS": ("a month", "0", "3651"),
+        "MLS_RESO_OVERLAP_HOURS": ("a day", "-1", "145"),
         "PHOENIX_SMTP_PORT": ("smtp", "0", "65536"),
         "PHOENIX_ALERT_COOLDOWN_MINUTES": ("an hour", "-1", "10081"),
         "PHOENIX_BACKFILL_LOOKBACK_DAYS": ("two weeks", "0", "367"),
@@ -135,6 +135,8 @@ def _number_mistakes() -> list[Mistake]:
         "PHOENIX_QUALITY_MAX_OUT_OF_RANGE": ("1%", "1.01"),
         "PHOENIX_QUALITY_ROW_COUNT_TOLERANCE": ("25%", "-1", "11"),
         "PHOENIX_QUALITY_MAX_QUARANTINE": ("2%", "-0.5"),
+        "PHOENIX_QUALITY_MAX_INVENTORY_DROP": ("40%", "-0.1", "1.5"),
+        "PHOENIX_QUALITY_INVENTORY_CHANGE_TOLERANCE": ("25%", "-1", "11"),
     }
     return [
         Mistake(f"{name}={value}", {name: value}, names=name, shows=value)

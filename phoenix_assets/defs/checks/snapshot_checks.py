@@ -3,7 +3,8 @@
 Two ops, each reading the run's partition range from MongoDB once:
 
 - ``property_snapshots_integrity``: BLOCKING checks (severity ERROR). A failure fails
-  the step, so ``property_events`` and ``daily_market_summary`` do not run on bad data.
+  the step, so ``property_events``, ``daily_market_summary`` and the report do not run on
+  bad data (nor on a day whose on-market inventory collapsed against the day before).
 - ``property_snapshots_profile``: WARNING checks (severity WARN); they never stop a run.
 
 A single-run backfill materializes a range of days in one run; Dagster's
@@ -15,7 +16,7 @@ failure on any day still gates the downstream steps.
 
 import datetime as dt
 import warnings
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 
 import dagster as dg
@@ -30,7 +31,7 @@ from pymongo.database import Database
 from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY
 from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.pipeline_config import PipelineConfig
-from phoenix_assets.quality import integrity, profile
+from phoenix_assets.quality import integrity, inventory, profile
 from phoenix_assets.quality.settings import QualitySettings
 from phoenix_assets.quality.verdict import Verdict
 from phoenix_assets.storage.documents import Document
@@ -39,6 +40,7 @@ from phoenix_assets.storage.partition_store import (
     MANIFEST_COLLECTION,
     collection_name,
     partition_projection,
+    written_partitions,
 )
 from phoenix_assets.storage.quarantine import QUARANTINE_COLLECTION
 
@@ -54,6 +56,8 @@ RANGES = "values_plausible"
 ROW_COUNT = "row_count_steady"
 ZIP_COVERAGE = "target_zips_present"
 QUARANTINE = "quarantine_share_low"
+INVENTORY_KEPT = "on_market_inventory_kept"
+INVENTORY_STEADY = "on_market_inventory_steady"
 
 
 def _spec(name: str, description: str, *, blocking: bool) -> dg.AssetCheckSpec:
@@ -83,6 +87,15 @@ INTEGRITY_SPECS = [
         "Blocking. No property twice in a day: no repeated `property_id`, no parcel number "
         "or normalized address claimed by two properties (a merge failure). Two distinct "
         "parcels at one street address are legitimate and only counted.",
+        blocking=True,
+    ),
+    _spec(
+        INVENTORY_KEPT,
+        "Blocking. The day's on-market listings (statuses `ON_MARKET_STATUSES`) did not drop "
+        "by more than PHOENIX_QUALITY_MAX_INVENTORY_DROP against the day before's stored "
+        "snapshot (an incremental source's listings lost, e.g. built without the day "
+        "before); passes with a note when the day before is not stored. Metadata: today, "
+        "the day before, the change, the ZIP codes that lost the most.",
         blocking=True,
     ),
 ]
@@ -121,6 +134,13 @@ PROFILE_SPECS = [
         "at most PHOENIX_QUALITY_MAX_QUARANTINE of stored plus quarantined.",
         blocking=False,
     ),
+    _spec(
+        INVENTORY_STEADY,
+        "Warning. The day's on-market listings are within "
+        "PHOENIX_QUALITY_INVENTORY_CHANGE_TOLERANCE (either way) of the day before's stored "
+        "snapshot; passes with a note when the day before is not stored.",
+        blocking=False,
+    ),
 ]
 
 
@@ -142,6 +162,37 @@ def _stream(
 ) -> Iterator[Document]:
     """One partition's stored documents, straight from the cursor."""
     yield from db[COLLECTION].find({"partition_key": key}, partition_projection(projection))
+
+
+def _on_market_days_before(
+    db: Database[Document], keys: Sequence[str], counted: Mapping[str, inventory.OnMarket]
+) -> dict[str, inventory.OnMarket | None]:
+    """For each day, the on-market listings per ZIP of the day before's stored snapshot,
+    or None when that snapshot is not stored (completely written, by the manifest).
+
+    A day before inside the run's range was stored before the checks ran and is already
+    ``counted``; the others are read in one query: their on-market documents only, two
+    fields each.
+    """
+    before = {key: inventory.day_before(key) for key in keys}
+    stored = written_partitions(db, COLLECTION, sorted(set(before.values())))
+    to_read = sorted(stored - set(counted))
+    read: dict[str, Counter[str]] = {key: Counter() for key in to_read}
+    if to_read:
+        query = {
+            "partition_key": to_read[0] if len(to_read) == 1 else {"$in": to_read},
+            "standard_status": {"$in": sorted(inventory.ON_MARKET)},
+        }
+        for document in db[COLLECTION].find(
+            query, partition_projection(inventory.INVENTORY_FIELDS)
+        ):
+            counts = read.get(document.get("partition_key", ""))
+            if counts is not None:
+                inventory.tally(document, counts)
+    return {
+        key: (counted[day] if day in counted else dict(read[day])) if day in stored else None
+        for key, day in before.items()
+    }
 
 
 def _target_materializations(
@@ -199,21 +250,32 @@ def _evaluate(
     retry_policy=STEP_RETRY_POLICY,
 )
 def property_snapshots_integrity(
-    context: dg.AssetCheckExecutionContext, mongo: MongoResource
+    context: dg.AssetCheckExecutionContext,
+    mongo: MongoResource,
+    snapshot_quality: dg.ResourceParam[QualitySettings],
 ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
-    """Blocking checks of every day in the run: schema and duplicate properties.
+    """Blocking checks of every day in the run: schema, duplicate properties, on-market
+    inventory kept against the day before.
 
-    Streams each day from a cursor, once for the schema (every field) and once for the
-    identities (four fields), so a large day is never held in memory whole. A failure
-    on any day fails this step, so the assets downstream of the snapshots do not run.
+    Streams each day from a cursor, once for the schema (every field, counting the
+    on-market listings on the way) and once for the identities (four fields), so a large
+    day is never held in memory whole; the day before, when outside the run, is read as
+    its on-market documents' ZIP codes. A failure on any day fails this step, so the
+    assets downstream of the snapshots do not run.
     """
     keys = list(context.partition_keys)
     db = mongo.get_database()
     targets = _target_materializations(context, keys)
+    on_market: dict[str, Counter[str]] = {key: Counter() for key in keys}
     yield from _evaluate(
         context,
         INTEGRITY_SPECS[0],
-        {key: integrity.schema_violations(_stream(db, key), key) for key in keys},
+        {
+            key: integrity.schema_violations(
+                inventory.tallying(_stream(db, key), on_market[key]), key
+            )
+            for key in keys
+        },
         targets,
     )
     yield from _evaluate(
@@ -221,6 +283,21 @@ def property_snapshots_integrity(
         INTEGRITY_SPECS[1],
         {
             key: integrity.duplicate_properties(_stream(db, key, integrity.IDENTITY_FIELDS))
+            for key in keys
+        },
+        targets,
+    )
+    days_before = _on_market_days_before(db, keys, on_market)
+    yield from _evaluate(
+        context,
+        INTEGRITY_SPECS[2],
+        {
+            key: inventory.inventory_kept(
+                on_market[key],
+                days_before[key],
+                day=key,
+                max_drop=snapshot_quality.max_inventory_drop,
+            )
             for key in keys
         },
         targets,
@@ -257,10 +334,12 @@ def property_snapshots_profile(
     snapshot_quality: dg.ResourceParam[QualitySettings],
 ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
     """Warning checks of every day in the run: null rates, value ranges, row count
-    against the trailing week, ZIP coverage, quarantine share.
+    against the trailing week, ZIP coverage, quarantine share, on-market inventory
+    steady against the day before.
 
     Reads only the fields the rules need, once for the whole range; the trailing
-    week's row counts come from the storage manifest, not from the documents.
+    week's row counts come from the storage manifest, not from the documents, and the
+    day before's on-market listings (when outside the run) from its on-market documents.
     """
     keys = list(context.partition_keys)
     settings = snapshot_quality
@@ -274,6 +353,9 @@ def property_snapshots_profile(
     counts = {**_stored_counts(db, history_keys), **{key: len(frames[key]) for key in keys}}
     quarantined = _quarantined(db, keys)
     targets = _target_materializations(context, keys)
+
+    on_market = {key: inventory.on_market_in_frame(frames[key]) for key in keys}
+    days_before = _on_market_days_before(db, keys, on_market)
 
     def history(key: str) -> dict[str, int]:
         return {k: counts[k] for k in profile.trailing_days(key) if k in counts}
@@ -292,6 +374,15 @@ def property_snapshots_profile(
         {
             key: profile.quarantine_share(
                 len(frames[key]), quarantined.get(key, []), settings.max_quarantine
+            )
+            for key in keys
+        },
+        {
+            key: inventory.inventory_steady(
+                on_market[key],
+                days_before[key],
+                day=key,
+                tolerance=settings.inventory_change_tolerance,
             )
             for key in keys
         },
