@@ -11,6 +11,9 @@ never replaced: one document per version,
     partition_key  the Phoenix day of ``modified_at``: a day's partition is the versions
                    made that day, whenever they were collected
     stored_at      when this version first reached the log
+    modified_us,   the same two instants in microseconds since the Unix epoch: what
+    stored_us      queries compare (integers compare exactly on every server; dates
+                   are kept to the millisecond by BSON and to the second by some servers)
 
 plus the raw envelope (``source``, ``source_id``, ``zip_code``, ``collected_at``,
 ``payload_sha256``, ``payload``). A version is inserted once: a re-run, a retry, an
@@ -55,6 +58,19 @@ _DUPLICATE_KEY = 11000
 _ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def to_micros(value: dt.datetime) -> int:
+    """Microseconds since the Unix epoch (naive values are UTC)."""
+    return (_utc(value) - _EPOCH) // dt.timedelta(microseconds=1)
+
+
+def modified_time(version: Document) -> dt.datetime:
+    """A stored version's modification time, exact to the microsecond."""
+    return _EPOCH + dt.timedelta(microseconds=int(version["modified_us"]))
+
+
 def _utc(value: dt.datetime) -> dt.datetime:
     """Aware UTC (PyMongo returns naive UTC datetimes unless told otherwise)."""
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
@@ -75,6 +91,7 @@ def version_document(
         **raw,
         "_id": version_id(raw["source"], raw["source_id"], modified, raw["payload_sha256"]),
         "modified_at": effective,
+        "modified_us": to_micros(effective),
         "partition_key": phoenix_day(effective),
     }
 
@@ -89,8 +106,8 @@ class Appended:
 
 
 def _ensure_log_indexes(collection: Collection[Document]) -> None:
-    collection.create_index([("modified_at", ASCENDING)])
-    collection.create_index([("stored_at", ASCENDING)])
+    collection.create_index([("modified_us", ASCENDING)])
+    collection.create_index([("stored_us", ASCENDING)])
 
 
 def append_versions(
@@ -104,7 +121,8 @@ def append_versions(
     new_by_partition: dict[str, int] = {}
     iterator = iter(versions)
     while batch := list(itertools.islice(iterator, INSERT_BATCH)):
-        unique = list({doc["_id"]: {**doc, "stored_at": stored_at} for doc in batch}.values())
+        stamp = {"stored_at": _utc(stored_at), "stored_us": to_micros(stored_at)}
+        unique = list({doc["_id"]: {**doc, **stamp} for doc in batch}.values())
         known += len(batch) - len(unique)
         failed: set[int] = set()
         try:
@@ -126,12 +144,12 @@ def append_versions(
 
 def _range_query(after: dt.datetime | None, before: dt.datetime) -> dict[str, Any]:
     """Versions modified in ``(after, before)``; the partition bounds let the index help."""
-    modified: dict[str, dt.datetime] = {"$lt": _utc(before)}
+    modified: dict[str, int] = {"$lt": to_micros(before)}
     partition: dict[str, str] = {"$lte": phoenix_day(_utc(before))}
     if after is not None:
-        modified["$gt"] = _utc(after)
+        modified["$gt"] = to_micros(after)
         partition["$gte"] = phoenix_day(_utc(after))
-    return {"partition_key": partition, "modified_at": modified}
+    return {"partition_key": partition, "modified_us": modified}
 
 
 def versions_between(
@@ -139,7 +157,7 @@ def versions_between(
 ) -> Iterator[Document]:
     """Every version modified after ``after`` (None: from the start) and before ``before``."""
     for document in db[name].find(_range_query(after, before)):
-        document["modified_at"] = _utc(document["modified_at"])
+        document["modified_at"] = modified_time(document)
         yield document
 
 
@@ -148,7 +166,7 @@ def latest_by_record(versions: Iterable[Document]) -> dict[str, Document]:
     latest: dict[str, Document] = {}
     for version in versions:
         kept = latest.get(version["source_id"])
-        if kept is None or version["modified_at"] >= kept["modified_at"]:
+        if kept is None or version["modified_us"] >= kept["modified_us"]:
             latest[version["source_id"]] = version
     return latest
 
@@ -164,13 +182,12 @@ def stored_after(
     """Whether a version modified before ``modified_before`` reached the log after
     ``stored_since`` (then a state built at ``stored_since`` did not see it).
 
-    Counted from the start of that second: a version stored in the same second counts
-    as after (an unneeded read of the whole log at worst), so the answer is right on a
-    server that compares dates to the second too.
+    Compared in integer microseconds (``stored_us``, ``modified_us``): exact on every
+    server, where dates are compared to the second by some.
     """
     query = {
-        "stored_at": {"$gte": _utc(stored_since).replace(microsecond=0)},
-        "modified_at": {"$lt": _utc(modified_before)},
+        "stored_us": {"$gt": to_micros(stored_since)},
+        "modified_us": {"$lt": to_micros(modified_before)},
     }
     return db[name].find_one(query, {"_id": 1}) is not None
 
@@ -196,6 +213,7 @@ def record_log_read(
                     **document,
                     "run_id": run_id,
                     "read_at": _utc(read_at),
+                    "read_us": to_micros(read_at),
                     **(facts or {}).get(key, {}),
                 }
             )
@@ -215,7 +233,9 @@ def log_read_at(
 ) -> dt.datetime | None:
     """When the run that wrote this partition read the log (None if it is not known)."""
     document = log_read(db, asset, partition_key, run_id)
-    return None if document is None else _utc(document["read_at"])
+    if document is None:
+        return None
+    return _EPOCH + dt.timedelta(microseconds=int(document["read_us"]))
 
 
 def baseline_zips(
@@ -270,21 +290,21 @@ def state_versions(
     wanted = {
         version_id(source, key, modified, ""): key
         for key, modified in carried.items()
-        if key not in state or state[key]["modified_at"] < _utc(modified)
+        if key not in state or state[key]["modified_us"] < to_micros(modified)
     }
     ids = list(wanted)
     found: set[str] = set()
     for start in range(0, len(ids), 1_000):
         for document in db[name].find({"_id": {"$in": ids[start : start + 1_000]}}):
-            document["modified_at"] = _utc(document["modified_at"])
+            document["modified_at"] = modified_time(document)
             state[document["source_id"]] = document
             found.add(document["_id"])
     lost = sorted({key for version, key in wanted.items() if version not in found})
     if lost:  # e.g. a version stored under its hash: read those records' history
         older = db[name].find({"source_id": {"$in": lost}, **_range_query(None, before)})
         for key, document in latest_by_record(
-            {**d, "modified_at": _utc(d["modified_at"])} for d in older
+            {**d, "modified_at": modified_time(d)} for d in older
         ).items():
-            if key not in state or state[key]["modified_at"] < document["modified_at"]:
+            if key not in state or state[key]["modified_us"] < document["modified_us"]:
                 state[key] = document
     return state

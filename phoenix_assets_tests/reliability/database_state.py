@@ -31,7 +31,7 @@ VOLATILE_FIELDS: Mapping[str, tuple[str, ...]] = {
     "weekly_market_report": ("generated_at", "build_seconds", "delivery.reason"),
     # When a version first reached the MLS log, and by which run's clock: the run that
     # first met it (the version itself, its id and partition are compared).
-    "raw_mls_listings": ("collected_at", "stored_at"),
+    "raw_mls_listings": ("collected_at", "stored_at", "stored_us"),
 }
 # Collections of run bookkeeping, left out whole: which Dagster run read the MLS log
 # when (ids name runs), and which day first took a ZIP's MLS inventory (the first day

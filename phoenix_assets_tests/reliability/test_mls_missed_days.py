@@ -45,7 +45,8 @@ from pymongo.database import Database
 from pytest_httpserver import HTTPServer
 
 import phoenix_assets
-from phoenix_assets.storage.version_log import stored_after
+from phoenix_assets.defs.automation.missed_days import MissedDaySettings, due_days
+from phoenix_assets.storage.version_log import stored_after, to_micros
 from phoenix_assets_tests.sources.fake_reso import make_listing
 from phoenix_assets_tests.sources.reso_history import (
     ENDED_VISIBLE_DAYS,
@@ -97,6 +98,7 @@ class Pipeline:
     """
 
     def __init__(self, defs: dg.Definitions, db: Database[dict], reso: HistoryReso) -> None:
+        self.defs = defs
         self.job = defs.resolve_job_def("daily_pipeline")
         self.instance = dg.DagsterInstance.ephemeral()
         self.db = db
@@ -115,10 +117,13 @@ class Pipeline:
         clock: dt.datetime,
         outage: bool = False,
         zips_down: Sequence[str] = (),
+        selection: Sequence[str] | None = None,
+        collects: bool = True,
     ) -> dg.ExecuteInProcessResult:
         """Run the daily job over ``first``..``last`` with the server's clock at ``clock``;
         with ``outage``, every request of the run gets an HTML maintenance page; with
-        ``zips_down``, every request for those ZIPs does."""
+        ``zips_down``, every request for those ZIPs does; ``selection``: only these assets
+        (``collects`` False when the MLS source is not among them)."""
         last = last or first
         self.reso.set_clock(clock)
         self.story.append(
@@ -129,12 +134,14 @@ class Pipeline:
         faults = [self.reso.inject("html", times=None)] if outage else []
         faults += [self.reso.inject("html", zip_code=z, times=None) for z in zips_down]
         try:
+            assets = None if selection is None else [dg.AssetKey(name) for name in selection]
             if first == last:
                 result = self.job.execute_in_process(
                     partition_key=first,
                     instance=self.instance,
                     run_config=QUIET_CONSOLE,
                     raise_on_error=False,
+                    asset_selection=assets,
                 )
             else:
                 result = self.job.execute_in_process(
@@ -142,6 +149,7 @@ class Pipeline:
                     instance=self.instance,
                     run_config=QUIET_CONSOLE,
                     raise_on_error=False,
+                    asset_selection=assets,
                 )
         finally:
             for fault in faults:
@@ -152,7 +160,8 @@ class Pipeline:
             assert not result.success and RAW in failed, f"{self.where}: the outage did not fail"
         else:
             assert result.success, f"{self.where}: the run failed: {_failures(result)}"
-            self._stored(first, clock, zips_down)
+            if collects:
+                self._stored(first, clock, zips_down)
         stored = sorted(self.log_ids ^ {version_id(*key) for key in self.known})
         assert not stored, (
             f"{self.where}: the version log is not the versions served (in one only): {stored[:10]}"
@@ -419,6 +428,60 @@ def test_a_failed_day_neither_shrinks_the_next_nor_stays_broken(
     _repair_day_3(pipeline, histories)
 
 
+def test_the_missed_day_sensor_repairs_a_failed_day_and_what_followed_it(
+    deploy: Callable[[Sequence[ListingHistory]], Pipeline], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """b, unattended. The last five due days (the sensor looks back from now): day 3's
+    run fails; days 4 and 5 run on time. The missed-day sensor's one request collects
+    day 3 again (no other source, no other day) and rebuilds what day 3 feeds on days
+    3 to 5; run as the daemon's backfill would (the raw day, then the rest as one range),
+    every day but 3 equals the truth, day 3 differs only where day 4 overwrote it, and
+    the next tick asks for nothing."""
+    monkeypatch.setenv("PHOENIX_BACKFILL_LOOKBACK_DAYS", "5")
+    monkeypatch.setenv("PHOENIX_BACKFILL_GRACE_HOURS", "0")
+    days = due_days(dt.datetime.now(dt.UTC), MissedDaySettings.from_env())
+    d1, d2, d3, d4, d5 = days
+    histories = phoenix_histories(SEED, ZIPS, days)
+    pipeline = deploy(histories)
+    for day in (d1, d2):
+        pipeline.run(day, clock=scheduled_clock(day))
+    pipeline.run(d3, clock=scheduled_clock(d3), outage=True)
+    for day in (d4, d5):
+        pipeline.run(day, clock=scheduled_clock(day))
+
+    sensor = pipeline.defs.resolve_sensor_def("missed_day_backfill")
+    tick = sensor.evaluate_tick(
+        dg.build_sensor_context(instance=pipeline.instance, definitions=pipeline.defs)
+    )
+    (request,) = tick.run_requests or []
+    subset = request.asset_graph_subset
+    assert subset is not None
+    requested = {
+        key.to_user_string(): sorted(subset.get_partitions_subset(key).get_partition_keys())
+        for key in subset.asset_keys
+    }
+    derived = ["property_snapshots", "property_events", "daily_market_summary"]
+    assert requested == {
+        RAW: [d3],
+        **{name: [d3, d4, d5] for name in [*derived, "daily_market_report"]},
+    }, requested
+
+    repair = scheduled_clock(d5) + LATER
+    pipeline.run(d3, clock=repair, selection=[RAW])
+    pipeline.run(d3, d5, clock=repair, selection=[*derived, "daily_market_report"], collects=False)
+    lost = overwritten(
+        histories, d3, collected_until=scheduled_clock(d2), clock=scheduled_clock(d4)
+    )
+    for day in days:
+        check_day(pipeline, histories, day, lost=lost if day == d3 else ())
+    tick = sensor.evaluate_tick(
+        dg.build_sensor_context(
+            instance=pipeline.instance, definitions=pipeline.defs, cursor=tick.cursor
+        )
+    )
+    assert not tick.run_requests, [r.asset_graph_subset for r in tick.run_requests or []]
+
+
 def test_a_day_never_run_is_backfilled_later(
     deploy: Callable[[Sequence[ListingHistory]], Pipeline], histories: list[ListingHistory]
 ) -> None:
@@ -653,7 +716,9 @@ def test_a_version_stored_in_the_second_after_a_snapshot_read_is_seen(db: Databa
             "source_id": "8503300001",
             "partition_key": "2026-08-04",
             "modified_at": old,
+            "modified_us": to_micros(old),
             "stored_at": read_at + dt.timedelta(milliseconds=411),
+            "stored_us": to_micros(read_at + dt.timedelta(milliseconds=411)),
         }
     )
     assert stored_after(db, RAW, stored_since=read_at, modified_before=day_start(D1)), (

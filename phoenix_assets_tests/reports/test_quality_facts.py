@@ -23,7 +23,7 @@ from phoenix_assets.reports.quality import (
 )
 from phoenix_assets.reports.render import render_html
 from phoenix_assets.storage.partition_store import MANIFEST_COLLECTION, replace_partitions
-from phoenix_assets.storage.version_log import record_log_read
+from phoenix_assets.storage.version_log import record_log_read, to_micros
 
 DAY, BEFORE = "2026-11-04", "2026-11-03"
 STALE = (
@@ -189,7 +189,9 @@ def test_a_day_that_read_the_whole_mls_log_misses_nothing_unless_versions_came_l
             "_id": "mls:L1:a",
             "partition_key": DAY,
             "modified_at": made,
-            "stored_at": read_at - dt.timedelta(seconds=1),  # stored before the read
+            "modified_us": to_micros(made),
+            "stored_at": read_at - dt.timedelta(seconds=1),
+            "stored_us": to_micros(read_at - dt.timedelta(seconds=1)),  # stored before the read
         }
     )
     # A version made after the day ended, stored later: not the day's business.
@@ -199,7 +201,9 @@ def test_a_day_that_read_the_whole_mls_log_misses_nothing_unless_versions_came_l
             "_id": "mls:L2:b",
             "partition_key": "2026-11-05",
             "modified_at": later,
+            "modified_us": to_micros(later),
             "stored_at": read_at + dt.timedelta(hours=1),
+            "stored_us": to_micros(read_at + dt.timedelta(hours=1)),
         }
     )
     stored = read_stored_facts(db, [DAY])
@@ -217,7 +221,9 @@ def test_a_day_that_read_the_whole_mls_log_misses_nothing_unless_versions_came_l
             "_id": "mls:L3:c",
             "partition_key": DAY,
             "modified_at": made,
+            "modified_us": to_micros(made),
             "stored_at": read_at + dt.timedelta(hours=2),
+            "stored_us": to_micros(read_at + dt.timedelta(hours=2)),
         }
     )
     (gap,) = read_day_before_gaps(db, [DAY])

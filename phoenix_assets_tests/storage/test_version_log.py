@@ -23,6 +23,7 @@ from phoenix_assets.storage.version_log import (
     record_log_read,
     state_versions,
     stored_after,
+    to_micros,
     version_document,
     version_id,
 )
@@ -174,9 +175,9 @@ def test_latest_versions_before_a_time(db: Database[dict]) -> None:
 def test_latest_by_record_keeps_each_records_latest_version() -> None:
     early, late = _at(DAYS[0], 1), _at(DAYS[0], 2)
     versions = [
-        {"_id": "b", "source_id": "L1", "modified_at": late},
-        {"_id": "a", "source_id": "L1", "modified_at": early},
-        {"_id": "c", "source_id": "L2", "modified_at": early},
+        {"_id": "b", "source_id": "L1", "modified_us": to_micros(late)},
+        {"_id": "a", "source_id": "L1", "modified_us": to_micros(early)},
+        {"_id": "c", "source_id": "L2", "modified_us": to_micros(early)},
     ]
     assert _ids(latest_by_record(versions)) == {"L1": "b", "L2": "c"}
 
@@ -280,16 +281,15 @@ def test_stored_after(db: Database[dict]) -> None:
     def asked(since: dt.datetime, before: dt.datetime) -> bool:
         return stored_after(db, LOG, stored_since=since, modified_before=before)
 
-    second = dt.timedelta(seconds=1)
-    # Nothing reached the log in a later second than the late append ...
-    assert not asked(late + second, day_end(DAYS[4]))
-    # ... and one stored in the same second as a read counts as after it (conservative).
-    assert asked(late, day_end(DAYS[4]))
+    tick = dt.timedelta(microseconds=1)
+    # Nothing reached the log after the late append (exactly: compared in microseconds).
+    assert not asked(late, day_end(DAYS[4]))
+    assert asked(late - tick, day_end(DAYS[4]))
     # L2 reached it after first_stored, but it was modified on DAYS[1] ...
-    assert asked(first_stored + second, day_end(DAYS[1]))
-    # ... so a state of DAYS[0] built after first_stored saw everything it needed.
-    assert not asked(first_stored + second, day_end(DAYS[0]))
-    assert asked(first_stored - second, day_end(DAYS[0]))
+    assert asked(first_stored, day_end(DAYS[1]))
+    # ... so a state of DAYS[0] built at first_stored saw everything it needed.
+    assert not asked(first_stored, day_end(DAYS[0]))
+    assert asked(first_stored - tick, day_end(DAYS[0]))
 
 
 def test_a_log_read_is_kept_per_partition_and_run_and_the_first_one_wins(
