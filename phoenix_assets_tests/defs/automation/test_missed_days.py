@@ -280,6 +280,16 @@ def test_a_bad_setting_fails_naming_the_variable() -> None:
         MissedDaySettings.from_env({"PHOENIX_BACKFILL_LOOKBACK_DAYS": "two weeks"})
 
 
+def _due_days_of_one_zip(monkeypatch: pytest.MonkeyPatch, lookback: int) -> list[str]:
+    """One ZIP, a look-back of ``lookback`` days, no grace: the days the sensor judges."""
+    monkeypatch.setenv("PHOENIX_ZIP_CODES", "85018")
+    monkeypatch.setenv("PHOENIX_BACKFILL_LOOKBACK_DAYS", str(lookback))
+    monkeypatch.setenv("PHOENIX_BACKFILL_GRACE_HOURS", "0")
+    days = due_days(dt.datetime.now(dt.UTC), MissedDaySettings.from_env())
+    assert len(days) == lookback
+    return days
+
+
 def _tick(
     defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None
 ) -> tuple[list[dg.RunRequest], str | None, str | None]:
@@ -325,12 +335,8 @@ def test_the_sensor_backfills_a_real_gap_once(
     instance: dg.DagsterInstance,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("PHOENIX_ZIP_CODES", "85018")
-    monkeypatch.setenv("PHOENIX_BACKFILL_LOOKBACK_DAYS", "4")
-    monkeypatch.setenv("PHOENIX_BACKFILL_GRACE_HOURS", "0")
+    days = _due_days_of_one_zip(monkeypatch, 4)
     defs = load_definitions()
-    days = due_days(dt.datetime.now(dt.UTC), MissedDaySettings.from_env())
-    assert len(days) == 4
     job = defs.resolve_job_def("daily_pipeline")
     # days[0] and days[2] are a real gap; days[3] lacks only its report.
     assert job.execute_in_process(partition_key=days[1], instance=instance).success
@@ -384,12 +390,8 @@ def test_a_rebuilt_day_is_propagated_to_the_days_after_it_once(
     instance: dg.DagsterInstance,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("PHOENIX_ZIP_CODES", "85018")
-    monkeypatch.setenv("PHOENIX_BACKFILL_LOOKBACK_DAYS", "4")
-    monkeypatch.setenv("PHOENIX_BACKFILL_GRACE_HOURS", "0")
+    days = _due_days_of_one_zip(monkeypatch, 4)
     defs = load_definitions()
-    days = due_days(dt.datetime.now(dt.UTC), MissedDaySettings.from_env())
-    assert len(days) == 4
     job = defs.resolve_job_def("daily_pipeline")
     for day in days:
         assert job.execute_in_process(partition_key=day, instance=instance).success
@@ -435,11 +437,8 @@ def test_a_day_some_zip_codes_failed_to_collect_is_collected_again(
 ) -> None:
     """A raw day stored with failed ZIPs (its metadata's `zip_codes_failed`) counts as
     failed: that source's day is backfilled, with what it feeds; a clean day is not."""
-    monkeypatch.setenv("PHOENIX_ZIP_CODES", "85018")
-    monkeypatch.setenv("PHOENIX_BACKFILL_LOOKBACK_DAYS", "3")
-    monkeypatch.setenv("PHOENIX_BACKFILL_GRACE_HOURS", "0")
+    days = _due_days_of_one_zip(monkeypatch, 3)
     defs = load_definitions()
-    days = due_days(dt.datetime.now(dt.UTC), MissedDaySettings.from_env())
     job = defs.resolve_job_def("daily_pipeline")
     for day in days:
         assert job.execute_in_process(partition_key=day, instance=instance).success
