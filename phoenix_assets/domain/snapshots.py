@@ -61,13 +61,6 @@ def shown_on(record: Property, day: dt.date) -> bool:
     return not _ended_before(record, day - dt.timedelta(days=ENDED_VISIBLE_DAYS))
 
 
-def listing_state(records: Iterable[Property], day: dt.date) -> list[Property]:
-    """An incremental source's listings on ``day``, from each listing's latest version:
-    shown as of that day, those that ended more than a week before left out (the day
-    they ended is a Phoenix day, like the partitions)."""
-    return [as_of(r, day) for r in records if shown_on(r, day)]
-
-
 def build_snapshot(
     day: dt.date,
     *,
@@ -77,10 +70,11 @@ def build_snapshot(
 ) -> list[Property]:
     """Every property seen on ``day``, merged across sources.
 
-    ``listings``: every source's listings on the day (a whole-feed source's records, an
-    incremental source's ``listing_state``); ``parcels_today``: parcels the Assessor was
-    asked about today; ``latest_parcels``: by APN, the latest Assessor record of each
-    parcel in the recent window (facts for listed properties).
+    ``listings``: every source's listings on the day (a whole-feed source's records; an
+    incremental source's latest versions, ``as_of`` the day, those ``shown_on`` it);
+    ``parcels_today``: parcels the Assessor was asked about today; ``latest_parcels``: by
+    APN, the latest Assessor record of each parcel in the recent window (facts for
+    listed properties).
     """
     listings = list(listings)
     parcels = {p.parcel_number: p for p in parcels_today if p.parcel_number}

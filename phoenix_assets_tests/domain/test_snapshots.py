@@ -11,11 +11,16 @@ from phoenix_assets.domain.snapshots import (
     ENDED_VISIBLE_DAYS,
     as_of,
     build_snapshot,
-    listing_state,
+    shown_on,
 )
 
 DAY_1 = dt.date(2026, 11, 17)
 DAY_2 = dt.date(2026, 11, 18)
+
+
+def listing_state(records: list[Property], day: dt.date) -> list[Property]:
+    """An incremental source's listings on ``day``, as the snapshot asset shows them."""
+    return [as_of(r, day) for r in records if shown_on(r, day)]
 
 
 def _listing(source: str, day: dt.date, key: str, apn: str, **fields: Any) -> Property:
