@@ -75,6 +75,11 @@ class QualitySettings:
                 parse_number_setting(env, name, default, integer=False, minimum=0, maximum=1)
             )
 
+        def tolerance(name: str, default: float) -> float:  # a relative change, up to 10x
+            return float(
+                parse_number_setting(env, name, default, integer=False, minimum=0, maximum=10)
+            )
+
         def positive(name: str, default: float) -> float:
             return float(
                 parse_number_setting(
@@ -102,27 +107,11 @@ class QualitySettings:
                 )
             ),
             max_out_of_range=rate(MAX_OUT_OF_RANGE, defaults.max_out_of_range),
-            row_count_tolerance=float(
-                parse_number_setting(
-                    env,
-                    ROW_COUNT_TOLERANCE,
-                    defaults.row_count_tolerance,
-                    integer=False,
-                    minimum=0,
-                    maximum=10,
-                )
-            ),
+            row_count_tolerance=tolerance(ROW_COUNT_TOLERANCE, defaults.row_count_tolerance),
             max_quarantine=rate(MAX_QUARANTINE, defaults.max_quarantine),
             max_inventory_drop=rate(MAX_INVENTORY_DROP, defaults.max_inventory_drop),
-            inventory_change_tolerance=float(
-                parse_number_setting(
-                    env,
-                    INVENTORY_CHANGE_TOLERANCE,
-                    defaults.inventory_change_tolerance,
-                    integer=False,
-                    minimum=0,
-                    maximum=10,
-                )
+            inventory_change_tolerance=tolerance(
+                INVENTORY_CHANGE_TOLERANCE, defaults.inventory_change_tolerance
             ),
         )
         for low, high, low_name, high_name in (
