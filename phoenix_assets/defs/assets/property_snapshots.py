@@ -243,7 +243,8 @@ def property_snapshots(
     carried, why = _carried_versions(db, previous_key, previous_snapshots)
     previous_found = manifest_entry(db, ASSET_NAME, previous_key) is not None
     state_from = "the day before's snapshot" if carried is not None else f"the version log ({why})"
-    if carried is None:
+    if carried is None and db[INCREMENTAL_ASSET].find_one({}, {"_id": 1}) is not None:
+        # Only worth a warning when MLS data exists: the whole log is read instead.
         context.log.warning(f"{why}: the MLS state of {first_day} is read from its log")
     snapshots: list[Property] = []
     # Per day: was it built with the day before's snapshot (the report's trust box says
