@@ -157,19 +157,23 @@ def replace_partitions(
 
     written_at = dt.datetime.now(dt.UTC)
     manifest.insert_many(
-        [
-            {
-                "_id": manifest_id,
-                "collection": name,
-                "partition_key": key,
-                "documents": counts.get(key, 0),
-                "written_at": written_at,
-                "run_id": run_id,
-            }
-            for manifest_id, key in zip(manifest_ids, keys, strict=True)
-        ]
+        [_manifest_document(name, key, counts.get(key, 0), written_at, run_id) for key in keys]
     )
     return deleted
+
+
+def _manifest_document(
+    name: str, key: str, documents: int, written_at: dt.datetime, run_id: str | None
+) -> Document:
+    """The manifest entry that marks partition ``key`` of ``name`` complete."""
+    return {
+        "_id": f"{name}:{key}",
+        "collection": name,
+        "partition_key": key,
+        "documents": documents,
+        "written_at": written_at,
+        "run_id": run_id,
+    }
 
 
 def mark_written(
@@ -184,18 +188,9 @@ def mark_written(
     manifest = db[MANIFEST_COLLECTION]
     written_at = dt.datetime.now(dt.UTC)
     for key in partition_keys:
-        manifest_id = f"{name}:{key}"
-        manifest.delete_one({"_id": manifest_id})
-        manifest.insert_one(
-            {
-                "_id": manifest_id,
-                "collection": name,
-                "partition_key": key,
-                "documents": db[name].count_documents({"partition_key": key}),
-                "written_at": written_at,
-                "run_id": run_id,
-            }
-        )
+        manifest.delete_one({"_id": f"{name}:{key}"})
+        held = db[name].count_documents({"partition_key": key})
+        manifest.insert_one(_manifest_document(name, key, held, written_at, run_id))
 
 
 def merge_into_partition(
@@ -271,10 +266,13 @@ def write_metadata(
         "preview": dg.MetadataValue.md(markdown_preview(documents, preview_rows)),
     }
     if partitions:
-        metadata["partitions"] = (
-            partitions[0] if len(partitions) == 1 else f"{partitions[0]}...{partitions[-1]}"
-        )
+        metadata["partitions"] = partitions_label(partitions)
     return metadata
+
+
+def partitions_label(partitions: Sequence[str]) -> str:
+    """``2026-11-24``, or ``2026-11-03...2026-11-24`` for a range."""
+    return partitions[0] if len(partitions) == 1 else f"{partitions[0]}...{partitions[-1]}"
 
 
 def markdown_preview(documents: Sequence[Document], rows: int, columns: int = 8) -> str:

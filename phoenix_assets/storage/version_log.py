@@ -38,7 +38,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,11 +49,10 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from phoenix_assets.partitions import phoenix_day
 from phoenix_assets.storage.documents import Document
-from phoenix_assets.storage.partition_store import ensure_indexes
+from phoenix_assets.storage.partition_store import INSERT_BATCH, ensure_indexes
 
 BASELINE_COLLECTION = "source_inventory_baselines"
 LOG_READS_COLLECTION = "version_log_reads"
-INSERT_BATCH = 5_000
 _DUPLICATE_KEY = 11000
 _ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -80,6 +79,12 @@ def version_id(source: str, source_id: str, modified: dt.datetime | None, sha256
     """A version's natural key: the record's key and its modification time (or its hash)."""
     stamp = _utc(modified).strftime(_ISO) if modified is not None else f"sha:{sha256[:16]}"
     return f"{source}:{source_id}:{stamp}"
+
+
+def dated_by_source(version: Document) -> bool:
+    """Whether a stored version is dated by the source's ModificationTimestamp (not by
+    when it was collected, its ``_id`` then ending in the payload's hash)."""
+    return str(version.get("_id", "")).split(":")[-2:-1] != ["sha"]
 
 
 def version_document(
@@ -198,10 +203,8 @@ def record_log_read(
     partition_keys: Sequence[str],
     run_id: str,
     read_at: dt.datetime,
-    facts: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> None:
-    """Remember when ``asset``'s partitions written by ``run_id`` read the log, with any
-    facts of each partition's build (``facts[partition_key]``)."""
+    """Remember when ``asset``'s partitions written by ``run_id`` read the log."""
     collection = db[LOG_READS_COLLECTION]
     collection.create_index([("asset", ASCENDING), ("partition_key", ASCENDING)])
     for key in partition_keys:
@@ -214,25 +217,17 @@ def record_log_read(
                     "run_id": run_id,
                     "read_at": _utc(read_at),
                     "read_us": to_micros(read_at),
-                    **(facts or {}).get(key, {}),
                 }
             )
-
-
-def log_read(
-    db: Database[Document], asset: str, partition_key: str, run_id: str | None
-) -> Document | None:
-    """What the run that wrote this partition recorded of its read (None if unknown)."""
-    if not run_id:
-        return None
-    return db[LOG_READS_COLLECTION].find_one({"_id": f"{asset}:{partition_key}:{run_id}"})
 
 
 def log_read_at(
     db: Database[Document], asset: str, partition_key: str, run_id: str | None
 ) -> dt.datetime | None:
     """When the run that wrote this partition read the log (None if it is not known)."""
-    document = log_read(db, asset, partition_key, run_id)
+    if not run_id:
+        return None
+    document = db[LOG_READS_COLLECTION].find_one({"_id": f"{asset}:{partition_key}:{run_id}"})
     if document is None:
         return None
     return _EPOCH + dt.timedelta(microseconds=int(document["read_us"]))

@@ -127,9 +127,12 @@ def test_without_a_token_the_source_is_skipped_with_one_log_line(
     assert db["raw_maricopa_parcels"].count_documents({}) == 0
 
 
-def _materialize_range(defs: dg.Definitions, first: str, last: str) -> dg.ExecuteInProcessResult:
+def materialize_range(
+    defs: dg.Definitions, first: str, last: str, asset: dg.AssetKey = ASSET
+) -> dg.ExecuteInProcessResult:
+    """One run of ``asset`` over the days ``first``..``last``, as a single-run backfill."""
     return defs.resolve_job_def("daily_pipeline").execute_in_process(
-        asset_selection=[ASSET],
+        asset_selection=[asset],
         raise_on_error=False,
         tags={
             "dagster/asset_partition_range_start": first,
@@ -189,7 +192,7 @@ def test_a_range_run_stores_under_its_last_day_and_does_not_empty_the_earlier_da
     added = fake.add_zip("85018", 2, start=6)
     day_3 = (dt.date.fromisoformat(DAY_2) + dt.timedelta(days=1)).isoformat()
 
-    result = _materialize_range(defs, DAY_1, day_3)
+    result = materialize_range(defs, DAY_1, day_3)
     assert result.success
     assert _stored(db, DAY_1) == day_1  # the range's first day keeps what it held
     assert _stored(db, DAY_2) == {}

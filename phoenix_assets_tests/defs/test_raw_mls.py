@@ -19,7 +19,7 @@ from phoenix_assets.partitions import day_start, phoenix_day
 from phoenix_assets.sources.mls import ON_MARKET_FILTER, odata_timestamp, parse_timestamp
 from phoenix_assets.storage.partition_store import MANIFEST_COLLECTION
 from phoenix_assets.storage.version_log import BASELINE_COLLECTION
-from phoenix_assets_tests.defs.test_raw_maricopa import _everything_said
+from phoenix_assets_tests.defs.test_raw_maricopa import _everything_said, materialize_range
 from phoenix_assets_tests.sources.fake_reso import FakeReso, make_listing, make_listings
 
 TOKEN = "static-SECRET-token-for-dagster-tests"
@@ -67,17 +67,6 @@ def fake(pipeline_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Itera
 def _materialize(defs: dg.Definitions, day: str) -> dg.ExecuteInProcessResult:
     return defs.resolve_job_def("daily_pipeline").execute_in_process(
         partition_key=day, asset_selection=[ASSET], raise_on_error=False
-    )
-
-
-def _materialize_range(defs: dg.Definitions, first: str, last: str) -> dg.ExecuteInProcessResult:
-    return defs.resolve_job_def("daily_pipeline").execute_in_process(
-        asset_selection=[ASSET],
-        raise_on_error=False,
-        tags={
-            "dagster/asset_partition_range_start": first,
-            "dagster/asset_partition_range_end": last,
-        },
     )
 
 
@@ -311,7 +300,7 @@ def test_a_range_run_appends_versions_into_the_days_they_were_modified_and_delet
     on_day_3 += added
     fake.requests.clear()
 
-    result = _materialize_range(defs, DAY_1, DAY_3)
+    result = materialize_range(defs, DAY_1, DAY_3, ASSET)
     assert result.success
     log = _log(db)
     assert set(first) <= set(log)

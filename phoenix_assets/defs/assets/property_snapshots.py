@@ -38,6 +38,7 @@ from phoenix_assets.storage.quarantine import (
     replace_quarantine,
 )
 from phoenix_assets.storage.version_log import (
+    dated_by_source,
     log_read_at,
     record_log_read,
     state_versions,
@@ -66,7 +67,7 @@ def _untrackable(raw: Document) -> str | None:
     """Why an incremental source's version cannot be placed in its listing's history."""
     if str(raw.get("source_id", "")).startswith(MISSING_KEY_PREFIX):
         return "no ListingKey: an MLS listing without one cannot be followed from day to day"
-    if str(raw.get("_id", "")).split(":")[-2:-1] == ["sha"]:
+    if not dated_by_source(raw):
         return (
             "no usable ModificationTimestamp (missing, unreadable or more than a day ahead of "
             "its collection): the version cannot be placed in time"
@@ -135,11 +136,11 @@ def _latest_parcels(db: Database[Document], apns: set[str], day: dt.date) -> dic
 
 
 def _carried_versions(
-    db: Database[Document], previous_key: str, previous: pd.DataFrame
+    db: Database[Document], previous_key: str, entry: Document | None, previous: pd.DataFrame
 ) -> tuple[dict[str, dt.datetime] | None, str]:
     """The incremental source's state on the day before, as listing -> version time, when
-    that day's stored snapshot holds it whole; else None (read the log) and why."""
-    entry = manifest_entry(db, ASSET_NAME, previous_key)
+    that day's stored snapshot (manifest ``entry``) holds it whole; else None (read the
+    log) and why."""
     if entry is None:
         return None, f"no snapshot for {previous_key}"
     read_at = log_read_at(db, ASSET_NAME, previous_key, entry.get("run_id"))
@@ -240,22 +241,15 @@ def property_snapshots(
     adapt = _Adapting()
     first_day = dt.date.fromisoformat(context.partition_keys[0])
     previous_key = (first_day - dt.timedelta(days=1)).isoformat()
-    carried, why = _carried_versions(db, previous_key, previous_snapshots)
-    previous_found = manifest_entry(db, ASSET_NAME, previous_key) is not None
+    previous_entry = manifest_entry(db, ASSET_NAME, previous_key)
+    carried, why = _carried_versions(db, previous_key, previous_entry, previous_snapshots)
     state_from = "the day before's snapshot" if carried is not None else f"the version log ({why})"
     if carried is None and db[INCREMENTAL_ASSET].find_one({}, {"_id": 1}) is not None:
         # Only worth a warning when MLS data exists: the whole log is read instead.
         context.log.warning(f"{why}: the MLS state of {first_day} is read from its log")
     snapshots: list[Property] = []
-    # Per day: was it built with the day before's snapshot (the report's trust box says
-    # so when not), and where the MLS state came from.
-    facts: dict[str, dict[str, Any]] = {}
-    for index, partition_key in enumerate(context.partition_keys):
+    for partition_key in context.partition_keys:
         day = dt.date.fromisoformat(partition_key)
-        facts[partition_key] = {
-            "previous_snapshot_found": previous_found or index > 0,
-            "mls_state_from": state_from if index == 0 else "the day before's snapshot",
-        }
         # Read from cursors: a day's raw payloads are never all in memory at once.
         listings_today = adapt(raw_demo_listings.documents(partition_key), day)
         versions = state_versions(
@@ -291,7 +285,7 @@ def property_snapshots(
         snapshots.extend(snapshot)
         carried = next_carried  # a range is built day after day, each from the one before
 
-    record_log_read(db, ASSET_NAME, context.partition_keys, context.run.run_id, read_at, facts)
+    record_log_read(db, ASSET_NAME, context.partition_keys, context.run.run_id, read_at)
     replace_quarantine(db, ASSET_NAME, context.partition_keys, adapt.quarantined)
     if adapt.quarantined:
         context.log.warning(
@@ -306,7 +300,7 @@ def property_snapshots(
             "properties_by_source": dg.MetadataValue.json(
                 dict(Counter(s for p in snapshots for s in p.sources))
             ),
-            "previous_snapshot_found": previous_found,
+            "previous_snapshot_found": previous_entry is not None,
             "mls_state_from": state_from,
         }
     )

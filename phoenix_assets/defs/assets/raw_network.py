@@ -29,6 +29,7 @@ from phoenix_assets.storage.partition_store import (
     assign_ids,
     mark_written,
     merge_into_partition,
+    partitions_label,
     write_metadata,
 )
 
@@ -124,9 +125,7 @@ def raw_collection_metadata(
     return {
         "dagster/row_count": len(records),
         "collection": f"{db_name}.{asset}",
-        "partitions": partitions[0]
-        if len(partitions) == 1
-        else f"{partitions[0]}...{partitions[-1]}",
+        "partitions": partitions_label(partitions),
         "records_collected": len(records),
         "requests": result.stats.requests,
         "retries": result.stats.retries,

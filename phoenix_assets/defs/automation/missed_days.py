@@ -352,13 +352,17 @@ def build_missed_day_sensor(settings: MissedDaySettings) -> dg.SensorDefinition:
         latest: dict[Node, int] = {}
         # The day before the window too: the window's first day reads it.
         read_days = {*days, day_before(days[0])} if days else set()
+        parents = daily_parents(repository, keys, days)
+        # The sources: nothing in the graph feeds them.
+        fed = {node[0] for node, read in parents.items() if read}
         for key in keys:
             name = key.to_user_string()
             by_day = instance.get_status_by_partition(key, days, daily_partitions) or {}
             statuses[name] = {day: s.value if s else None for day, s in by_day.items()}
-            for day in _partly_collected(instance, key, days):
-                # Some ZIPs failed: collect the day again (a re-run adds, never deletes).
-                statuses[name][day] = "FAILED"
+            if name not in fed:
+                for day in _partly_collected(instance, key, days):
+                    # Some ZIPs failed: collect the day again (a re-run adds, never deletes).
+                    statuses[name][day] = "FAILED"
             storage_ids = instance.get_latest_storage_id_by_partition(
                 key, dg.DagsterEventType.ASSET_MATERIALIZATION, read_days
             )
@@ -367,7 +371,7 @@ def build_missed_day_sensor(settings: MissedDaySettings) -> dg.SensorDefinition:
         plan = plan_backfill(
             days,
             statuses,
-            daily_parents(repository, keys, days),
+            parents,
             latest,
             covered=_covered_by_running_backfills(instance, asset_graph, keys),
             attempts=attempts,
