@@ -5,10 +5,30 @@ The report assets call ``ReportDelivery.deliver`` (resource key ``report_deliver
 after writing their files. Delivery never fails an asset: every failure is logged and
 shown in the returned ``DeliveryOutcome`` (and so in the materialization's metadata).
 
-Each successful delivery is recorded in the ``report_deliveries`` collection under the
-natural key ``"<kind>:<period>:<channel>"``; a retry or a replay of the same partition
-finds it there and does not send it again, while a channel that failed is not recorded
-and gets the report on the next attempt. To send a report again, delete its document.
+Each report is sent at most once per channel, through the ``report_deliveries`` ledger
+(one document per report and channel, under the natural key
+``"<kind>:<period>:<channel>"``):
+
+- Before sending, a run *claims* the send by inserting the document with
+  ``status: "sending"``, a random ``claim`` token and its time (``claimed_at``, and
+  ``claimed_us``, microseconds since the epoch, which is what is compared). The
+  unique ``_id`` lets one claimant in: another run of the same partition at the same
+  moment gets a duplicate key, reads the document and sends nothing (``already sent``
+  or ``being sent by another run``).
+- After the send, the claimant marks its own claim sent (``status: "sent"``,
+  ``sent_at``, ``sent_us``): the document is replaced whole, filtered on ``_id`` and
+  its token, so its times are always written as dates. A retry or replay of the
+  partition finds it and sends nothing. A document without a status but with
+  ``sent_at`` (as older versions recorded a send) also counts as sent.
+- When the send fails, the claimant deletes its claim, so the next attempt sends.
+- A claim older than ``CLAIM_LEASE`` (its run died between claim and mark) may be taken
+  over, atomically: the document is replaced only if it still holds the old token, so
+  one run alone sends. The lease is far above the longest send (the SMTP and webhook
+  timeouts and retries), so a live claim is never taken over.
+
+A send that could not be marked (the ledger went away meanwhile) is logged; a replay
+after the lease may send it again. Without the ledger nothing is sent: a send could be a
+duplicate. To send a report again, delete its document.
 """
 
 import datetime as dt
@@ -16,6 +36,7 @@ import logging
 import math
 import re
 import ssl
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -23,7 +44,7 @@ from typing import Any, ClassVar
 import dagster as dg
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from phoenix_assets.delivery.channels import WebhookChannel
 from phoenix_assets.delivery.email import Attachment, InlineImage, send_email
@@ -58,7 +79,19 @@ CHANNEL_LABELS: tuple[str, ...] = (EMAIL, WEBHOOK)
 
 SENT = "sent"
 ALREADY_SENT = "already sent"
+BEING_SENT = "being sent by another run"
 NOT_CONFIGURED = "not configured"
+
+# The ledger's ``status``: a claimed send in progress, and a send made.
+LEDGER_SENDING = "sending"
+LEDGER_SENT = "sent"
+# How long a claim holds before another run may take it over. Far above the longest
+# send: an SMTP exchange times out after 30 s per operation, a webhook after 4 attempts
+# of 10 s with at most 20 s between them.
+CLAIM_LEASE = dt.timedelta(minutes=30)
+# How often a run tries to claim when claims are released or taken over under it.
+_CLAIM_ATTEMPTS = 3
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 # How many ZIPs a webhook message lists, and which figures per ZIP (at most four).
 MAX_ZIPS_LISTED = 12
@@ -89,8 +122,9 @@ class ReportMessage:
 
 @dataclass(frozen=True)
 class DeliveryOutcome:
-    """What happened on each channel: ``sent``, ``already sent``, ``failed: <reason>`` or
-    ``not configured``. Labels and reasons hold no secret."""
+    """What happened on each channel: ``sent``, ``already sent``, ``being sent by another
+    run`` (not a failure: that run sends it), ``failed: <reason>`` or ``not configured``.
+    Labels and reasons hold no secret."""
 
     channels: dict[str, str]
 
@@ -387,6 +421,74 @@ def ledger_id(kind: str, period: str, label: str) -> str:
     return f"{kind}:{period}:{label}"
 
 
+@dataclass(frozen=True)
+class _Claim:
+    """This run's claim on one send: its token and the ledger document it wrote."""
+
+    token: str
+    fields: dict[str, Any]  # the document but its ``_id``
+
+
+def _epoch_us(when: dt.datetime) -> int:
+    """``when`` in whole microseconds since the epoch: integers compare exactly
+    everywhere, where stored dates may not."""
+    return (when - _EPOCH) // dt.timedelta(microseconds=1)
+
+
+def _new_claim(message: ReportMessage, channel: _Channel) -> _Claim:
+    token = uuid.uuid4().hex
+    now = dt.datetime.now(dt.UTC)
+    fields = {
+        "kind": message.kind,
+        "period": message.period,
+        "channel": channel.label,
+        "destination": channel.name,
+        "title": message.title,
+        "status": LEDGER_SENDING,
+        "claim": token,
+        "claimed_at": now,
+        "claimed_us": _epoch_us(now),
+    }
+    return _Claim(token=token, fields=fields)
+
+
+def _is_stale(held: Mapping[str, Any], now_us: int) -> bool:
+    """Whether a ``sending`` claim has outlived its lease. A claim without a readable
+    time was not written by this module: it holds no lease."""
+    claimed_us = held.get("claimed_us")
+    if not isinstance(claimed_us, int) or isinstance(claimed_us, bool):
+        return True
+    return claimed_us < now_us - CLAIM_LEASE // dt.timedelta(microseconds=1)
+
+
+def _claim(ledger: Collection, key: str, message: ReportMessage, channel: _Channel) -> _Claim | str:
+    """Claim the send of ``key``: this run's claim, or why it must not send
+    (``ALREADY_SENT``, ``BEING_SENT``). A ``PyMongoError`` is the caller's."""
+    for _ in range(_CLAIM_ATTEMPTS):
+        claim = _new_claim(message, channel)
+        try:
+            ledger.insert_one({"_id": key, **claim.fields})
+            return claim
+        except DuplicateKeyError:
+            pass
+        held = ledger.find_one({"_id": key})
+        if held is None:
+            continue  # its claimant's send failed and released it: claim again
+        if held.get("status") != LEDGER_SENDING:
+            # "sent", or a document without status: how a send was recorded before claims.
+            return ALREADY_SENT
+        if not _is_stale(held, claim.fields["claimed_us"]):
+            return BEING_SENT
+        # Its claimant died before marking it. Take it over only if it is still that
+        # claim: of runs doing so at once, one matches; the others see a live claim.
+        taken = ledger.replace_one(
+            {"_id": key, "status": LEDGER_SENDING, "claim": held.get("claim")}, claim.fields
+        )
+        if taken.matched_count == 1:
+            return claim
+    return BEING_SENT
+
+
 def _deliver_once(
     db: Database,
     message: ReportMessage,
@@ -397,14 +499,22 @@ def _deliver_once(
     ledger = db[LEDGER_COLLECTION]
     key = ledger_id(message.kind, message.period, channel.label)
     try:
-        if ledger.find_one({"_id": key}, {"_id": 1}) is not None:
-            log.info("Report %r already sent by %s: not sent again", message.title, channel.name)
-            return ALREADY_SENT
+        claim = _claim(ledger, key, message, channel)
     except PyMongoError as exc:
         # Without the ledger a send could be a duplicate: wait for the next attempt.
-        reason = f"could not read {LEDGER_COLLECTION} ({type(exc).__name__})"
+        reason = f"could not claim the send in {LEDGER_COLLECTION} ({type(exc).__name__})"
         log.error("Report %r not sent by %s: %s", message.title, channel.name, reason)
         return f"failed: {reason}"
+    if isinstance(claim, str):
+        if claim == ALREADY_SENT:
+            log.info("Report %r already sent by %s: not sent again", message.title, channel.name)
+        else:
+            log.info(
+                "Report %r is being sent by %s in another run: not sent here",
+                message.title,
+                channel.name,
+            )
+        return claim
     try:
         channel.send()
     except (DeliveryError, ValueError) as exc:
@@ -416,37 +526,67 @@ def _deliver_once(
         reason = f"unexpected {type(exc).__name__}"
     else:
         log.info("Sent report %r by %s", message.title, channel.name)
-        _record(ledger, key, message, channel, log)
+        _record(ledger, key, claim, message, channel, log)
         return SENT
     log.error("Could not send report %r by %s: %s", message.title, channel.name, reason)
+    _release(ledger, key, claim, message, channel, log)
     return f"failed: {reason}"
 
 
 def _record(
-    ledger: Collection, key: str, message: ReportMessage, channel: _Channel, log: LogLike
+    ledger: Collection,
+    key: str,
+    claim: _Claim,
+    message: ReportMessage,
+    channel: _Channel,
+    log: LogLike,
 ) -> None:
+    """Mark this run's claim sent. The document is replaced whole rather than ``$set``:
+    its dates are then written as dates on any server."""
+    sent_at = dt.datetime.now(dt.UTC)
+    sent = {
+        **claim.fields,
+        "status": LEDGER_SENT,
+        "sent_at": sent_at,
+        "sent_us": _epoch_us(sent_at),
+    }
     try:
-        ledger.update_one(
-            {"_id": key},
-            {
-                "$setOnInsert": {
-                    "kind": message.kind,
-                    "period": message.period,
-                    "channel": channel.label,
-                    "destination": channel.name,
-                    "title": message.title,
-                    "sent_at": dt.datetime.now(dt.UTC),
-                }
-            },
-            upsert=True,
-        )
+        marked = ledger.replace_one({"_id": key, "claim": claim.token}, sent).matched_count == 1
+        problem = "its claim was no longer there"
     except PyMongoError as exc:
+        marked, problem = False, type(exc).__name__
+    if not marked:
         log.warning(
-            "Report %r was sent by %s but not recorded in %s (%s): a replay may send it again",
+            "Report %r was sent by %s but not recorded in %s (%s): a replay after the "
+            "claim's lease (%d minutes) may send it again",
+            message.title,
+            channel.name,
+            LEDGER_COLLECTION,
+            problem,
+            CLAIM_LEASE // dt.timedelta(minutes=1),
+        )
+
+
+def _release(
+    ledger: Collection,
+    key: str,
+    claim: _Claim,
+    message: ReportMessage,
+    channel: _Channel,
+    log: LogLike,
+) -> None:
+    """Delete this run's claim after a failed send, so the next attempt sends."""
+    try:
+        ledger.delete_one({"_id": key, "claim": claim.token})
+    except PyMongoError as exc:
+        log.error(
+            "Could not release the claim on report %r by %s in %s (%s): it is sent again "
+            "only once the claim's lease (%d minutes) has passed",
             message.title,
             channel.name,
             LEDGER_COLLECTION,
             type(exc).__name__,
+            CLAIM_LEASE // dt.timedelta(minutes=1),
         )
 
 
@@ -496,7 +636,8 @@ class ReportDelivery(EnvSettingsResource):
         """Send ``message`` to each configured channel that has not had it; never raises.
 
         ``db`` holds the ``report_deliveries`` ledger. The outcome says, per channel,
-        ``sent``, ``already sent``, ``failed: <reason>`` or ``not configured``.
+        ``sent``, ``already sent``, ``being sent by another run``, ``failed: <reason>`` or
+        ``not configured``.
         """
         try:
             settings = self.settings()

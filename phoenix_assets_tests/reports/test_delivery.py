@@ -2,11 +2,14 @@
 receiver, the real test MongoDB (the ``report_deliveries`` ledger) and a real Dagster
 materialization whose logs and metadata are checked for secrets."""
 
+import datetime as dt
 import json
 import logging
 import os
 import re
 import struct
+import threading
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -18,12 +21,14 @@ import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
 from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from phoenix_assets.defs.report_delivery import report_delivery
 from phoenix_assets.delivery.email import Attachment
 from phoenix_assets.delivery.settings import ReportDeliverySettings, SmtpSettings
 from phoenix_assets.delivery.webhook import WebhookPolicy
 from phoenix_assets.reports.delivery import (
+    CLAIM_LEASE,
     LEDGER_COLLECTION,
     DeliveryOutcome,
     ReportDelivery,
@@ -296,6 +301,11 @@ def test_email_and_webhook_get_the_report_once(
         "daily:2026-11-24:email",
         "daily:2026-11-24:webhook",
     ]
+    for doc in ledger(db):
+        assert doc["status"] == "sent"
+        assert isinstance(doc["sent_at"], dt.datetime)
+        assert isinstance(doc["claimed_at"], dt.datetime)
+        assert doc["sent_us"] >= doc["claimed_us"] > 0
 
     # A retry or replay of the same partition sends nothing more.
     second = materialize_report(db)
@@ -467,9 +477,245 @@ def test_without_the_ledger_nothing_is_sent(
         client.close()
     assert outcome.channels == {
         "email": "not configured",
-        "webhook": "failed: could not read report_deliveries (ServerSelectionTimeoutError)",
+        "webhook": (
+            "failed: could not claim the send in report_deliveries (ServerSelectionTimeoutError)"
+        ),
     }
     assert posts(http) == []
+
+
+# --- Exactly once: claims in the ledger ------------------------------------------------
+
+OTHERS = {"already sent", "being sent by another run"}
+
+
+@pytest.fixture
+def plain_smtp() -> Iterator[SmtpTestServer]:
+    """A real SMTP server without TLS or login: these tests are about the ledger."""
+    with smtp_test_server() as server:
+        yield server
+
+
+def both_channels(server: SmtpTestServer, http: HTTPServer) -> ReportDeliverySettings:
+    return ReportDeliverySettings(
+        smtp=SmtpSettings(
+            host=server.host, port=server.port, sender="r@example.com", starttls=False
+        ),
+        email_to=("owner@example.com",),
+        webhook_url=http.url_for(HOOK_PATH),
+    )
+
+
+def slow_ok(request: Request) -> Response:
+    """A receiver that takes its time: a send in progress while the other run claims."""
+    time.sleep(0.3)
+    return Response("ok")
+
+
+def deliver(
+    db: Database, settings: ReportDeliverySettings, message: ReportMessage = MESSAGE
+) -> DeliveryOutcome:
+    return deliver_report(db, message, settings, logging.getLogger("test.run"), webhook_policy=FAST)
+
+
+def deliver_at_once(
+    db: Database, settings: ReportDeliverySettings, message: ReportMessage, runs: int = 2
+) -> list[DeliveryOutcome]:
+    """``runs`` runs of one partition delivering ``message`` at the same moment."""
+    barrier = threading.Barrier(runs)
+    outcomes: dict[int, DeliveryOutcome] = {}
+
+    def run(index: int) -> None:
+        barrier.wait(timeout=10)
+        outcomes[index] = deliver_report(
+            db, message, settings, logging.getLogger(f"test.run{index}"), webhook_policy=FAST
+        )
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(runs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == list(range(runs))
+    return [outcomes[i] for i in range(runs)]
+
+
+def epoch_us(when: dt.datetime) -> int:
+    return (when - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
+
+
+def webhook_claim(token: str, claimed_at: dt.datetime, http: HTTPServer) -> dict[str, Any]:
+    """A claim on MESSAGE's webhook send, as another run leaves it while sending."""
+    return {
+        "_id": "daily:2026-11-24:webhook",
+        "kind": "daily",
+        "period": "2026-11-24",
+        "channel": "webhook",
+        "destination": f"webhook (http://127.0.0.1:{http.port}/***)",
+        "title": MESSAGE.title,
+        "status": "sending",
+        "claim": token,
+        "claimed_at": claimed_at,
+        "claimed_us": epoch_us(claimed_at),
+    }
+
+
+def test_two_runs_at_once_send_each_report_once(
+    db: Database, plain_smtp: SmtpTestServer, http: HTTPServer
+) -> None:
+    http.expect_request(HOOK_PATH, method="POST").respond_with_handler(slow_ok)
+    settings = both_channels(plain_smtp, http)
+    periods: list[str] = []
+    for day in range(1, 6):
+        message = replace(MESSAGE, period=f"2026-12-{day:02d}")
+        periods.append(message.period)
+
+        outcomes = deliver_at_once(db, settings, message)
+
+        # One email and one POST per report, whichever run sent it.
+        assert len(plain_smtp.received) == day
+        assert [hook["data"]["period"] for hook in posts(http)] == periods
+        for label in ("email", "webhook"):
+            statuses = [outcome.channels[label] for outcome in outcomes]
+            assert statuses.count("sent") == 1, statuses
+            [other] = [status for status in statuses if status != "sent"]
+            assert other in OTHERS
+        assert [outcome.failed for outcome in outcomes] == [{}, {}]
+    assert [(doc["_id"], doc["status"]) for doc in ledger(db)] == [
+        (f"daily:{period}:{label}", "sent") for period in periods for label in ("email", "webhook")
+    ]
+    # A later run of any of those partitions sends nothing more.
+    again = deliver(db, settings, replace(MESSAGE, period=periods[0]))
+    assert again.channels == {"email": "already sent", "webhook": "already sent"}
+    assert len(plain_smtp.received) == 5 and len(posts(http)) == 5
+
+
+def test_a_failed_send_releases_its_claim_and_the_next_run_sends(
+    db: Database, http: HTTPServer
+) -> None:
+    http.expect_request(HOOK_PATH, method="POST").respond_with_data("down", status=500)
+    settings = ReportDeliverySettings(webhook_url=http.url_for(HOOK_PATH))
+
+    failed = deliver(db, settings)
+
+    assert failed.channels["webhook"] == f"failed: POST http://127.0.0.1:{http.port}/***: HTTP 500"
+    assert len(posts(http)) == FAST.max_attempts
+    assert ledger(db) == []  # released: nothing blocks the next run
+
+    http.clear_all_handlers()
+    http.expect_request(HOOK_PATH, method="POST").respond_with_data("ok")
+    retried = deliver(db, settings)
+
+    assert retried.channels["webhook"] == "sent"
+    assert len(posts(http)) == FAST.max_attempts + 1
+    [doc] = ledger(db)
+    assert doc["_id"] == "daily:2026-11-24:webhook" and doc["status"] == "sent"
+
+
+def test_a_stale_claim_is_taken_over_and_sent_once(db: Database, http: HTTPServer) -> None:
+    # A run claimed the send and died before sending: past the lease, the next run sends.
+    http.expect_request(HOOK_PATH, method="POST").respond_with_data("ok")
+    settings = ReportDeliverySettings(webhook_url=http.url_for(HOOK_PATH))
+    died_at = dt.datetime.now(dt.UTC) - CLAIM_LEASE - dt.timedelta(minutes=1)
+    db[LEDGER_COLLECTION].insert_one(webhook_claim("dead-run", died_at, http))
+
+    taken_over = deliver(db, settings)
+
+    assert taken_over.channels["webhook"] == "sent"
+    assert len(posts(http)) == 1
+    [doc] = ledger(db)
+    assert doc["status"] == "sent" and doc["claim"] != "dead-run"
+    assert doc["claimed_us"] > epoch_us(died_at) + CLAIM_LEASE // dt.timedelta(microseconds=1)
+    assert isinstance(doc["sent_at"], dt.datetime)
+
+    again = deliver(db, settings)
+    assert again.channels["webhook"] == "already sent"
+    assert len(posts(http)) == 1
+
+
+def test_a_live_claim_of_another_run_is_not_sent_over(db: Database, http: HTTPServer) -> None:
+    http.expect_request(HOOK_PATH, method="POST").respond_with_data("ok")
+    settings = ReportDeliverySettings(webhook_url=http.url_for(HOOK_PATH))
+    # Claimed well within the lease: that run is sending it now.
+    claimed_at = dt.datetime.now(dt.UTC) - CLAIM_LEASE + dt.timedelta(minutes=2)
+    claim = webhook_claim("live-run", claimed_at, http)
+    db[LEDGER_COLLECTION].insert_one(claim)
+
+    outcome = deliver(db, settings)
+
+    assert outcome.channels["webhook"] == "being sent by another run"
+    assert outcome.failed == {}
+    assert posts(http) == []
+    [doc] = ledger(db)
+    assert (doc["status"], doc["claim"], doc["claimed_us"]) == (
+        "sending",
+        "live-run",
+        claim["claimed_us"],
+    )
+
+
+def test_two_runs_finding_one_stale_claim_send_once(db: Database, http: HTTPServer) -> None:
+    http.expect_request(HOOK_PATH, method="POST").respond_with_handler(slow_ok)
+    settings = ReportDeliverySettings(webhook_url=http.url_for(HOOK_PATH))
+    for round_ in range(1, 4):
+        db[LEDGER_COLLECTION].delete_many({})
+        died_at = dt.datetime.now(dt.UTC) - 2 * CLAIM_LEASE
+        db[LEDGER_COLLECTION].insert_one(webhook_claim(f"dead-run-{round_}", died_at, http))
+
+        outcomes = deliver_at_once(db, settings, MESSAGE)
+
+        statuses = sorted(outcome.channels["webhook"] for outcome in outcomes)
+        assert statuses.count("sent") == 1, statuses
+        assert set(statuses) - {"sent"} <= OTHERS
+        assert len(posts(http)) == round_
+        [doc] = ledger(db)
+        assert doc["status"] == "sent" and doc["claim"] != f"dead-run-{round_}"
+
+
+def test_a_send_recorded_before_claims_still_counts_as_sent(
+    db: Database, plain_smtp: SmtpTestServer, http: HTTPServer
+) -> None:
+    http.expect_request(HOOK_PATH, method="POST").respond_with_data("ok")
+    # The ledger as earlier versions wrote it: no status, no claim.
+    legacy = {
+        "_id": "daily:2026-11-24:webhook",
+        "kind": "daily",
+        "period": "2026-11-24",
+        "channel": "webhook",
+        "destination": f"webhook (http://127.0.0.1:{http.port}/***)",
+        "title": MESSAGE.title,
+        "sent_at": dt.datetime(2026, 11, 24, 14, 0, tzinfo=dt.UTC),
+    }
+    db[LEDGER_COLLECTION].insert_one(legacy)
+
+    outcome = deliver(db, both_channels(plain_smtp, http))
+
+    assert outcome.channels == {"email": "sent", "webhook": "already sent"}
+    assert posts(http) == []
+    assert len(plain_smtp.received) == 1
+    assert db[LEDGER_COLLECTION].find_one({"_id": legacy["_id"]}) == legacy
+
+
+def test_a_claim_lost_during_the_send_is_not_overwritten_and_is_logged(
+    db: Database, http: HTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = "daily:2026-11-24:webhook"
+
+    def taken_over_meanwhile(request: Request) -> Response:
+        # Another run takes the claim over while this one is sending.
+        db[LEDGER_COLLECTION].update_one({"_id": key}, {"$set": {"claim": "other-run"}})
+        return Response("ok")
+
+    http.expect_request(HOOK_PATH, method="POST").respond_with_handler(taken_over_meanwhile)
+    settings = ReportDeliverySettings(webhook_url=http.url_for(HOOK_PATH))
+
+    outcome = deliver(db, settings)
+
+    assert outcome.channels["webhook"] == "sent"
+    [doc] = ledger(db)
+    assert (doc["status"], doc["claim"]) == ("sending", "other-run")
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("was sent by webhook" in w and "not recorded" in w for w in warnings), warnings
 
 
 def test_a_missing_chart_is_logged_and_the_email_still_goes(
