@@ -17,11 +17,29 @@ from typing import Any
 
 MONGODB_URI = "MONGODB_URI"
 MONGODB_DATABASE = "MONGODB_DATABASE"
+MONGODB_SERVER_SELECTION_TIMEOUT_MS = "MONGODB_SERVER_SELECTION_TIMEOUT_MS"
+MONGODB_CONNECT_TIMEOUT_MS = "MONGODB_CONNECT_TIMEOUT_MS"
+MONGODB_SOCKET_TIMEOUT_MS = "MONGODB_SOCKET_TIMEOUT_MS"
 PHOENIX_ZIP_CODES = "PHOENIX_ZIP_CODES"
 PHOENIX_SOURCES = "PHOENIX_SOURCES"
 PHOENIX_DEMO_SCALE = "PHOENIX_DEMO_SCALE"
 
 DEFAULT_DATABASE = "phoenix"
+
+# How long the pipeline waits on MongoDB before it fails a step, in milliseconds:
+# - server selection: to find a server that answers (an outage fails a run this fast);
+# - connect: to open a TCP connection, and for the driver's heartbeat to answer (a server
+#   that stops answering heartbeats fails the operations in flight on it);
+# - socket: for any one reply; a reply slower than 30 s is a hung server for this product
+#   (its longest single commands take a few seconds, even on the embedded server).
+DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 10_000
+DEFAULT_CONNECT_TIMEOUT_MS = 10_000
+DEFAULT_SOCKET_TIMEOUT_MS = 30_000
+# Below these a healthy server fails the work (a value in seconds by mistake lands here);
+# above ten minutes a hang is no longer caught.
+MIN_TIMEOUT_MS = 100
+MIN_SOCKET_TIMEOUT_MS = 1_000
+MAX_TIMEOUT_MS = 600_000
 
 # About ten Phoenix ZIP codes spanning the metro's price range, from Maryvale to
 # Arcadia; the demo source knows a profile (price level, centre, city) for each.
@@ -83,9 +101,10 @@ def parse_number_setting(
         raise ConfigError(f"{name}: {text!r} is not a finite number")
     too_small = value <= minimum if exclusive_minimum else value < minimum
     if too_small or (maximum is not None and value > maximum):
-        bound = f"> {minimum:g}" if exclusive_minimum else f">= {minimum:g}"
+        # .15g: a bound such as 500000000 is shown as written, not as 5e+08.
+        bound = f"> {minimum:.15g}" if exclusive_minimum else f">= {minimum:.15g}"
         if maximum is not None:
-            bound += f" and <= {maximum:g}"
+            bound += f" and <= {maximum:.15g}"
         raise ConfigError(f"{name}: {text} is out of range (expected {bound})")
     return value
 
@@ -234,6 +253,9 @@ class PipelineSettings:
     sources: tuple[str, ...]
     # Multiplies the demo source's new listings a day (load tests; 18 gives ~50,000).
     demo_scale: float = 1.0
+    mongodb_server_selection_timeout_ms: int = DEFAULT_SERVER_SELECTION_TIMEOUT_MS
+    mongodb_connect_timeout_ms: int = DEFAULT_CONNECT_TIMEOUT_MS
+    mongodb_socket_timeout_ms: int = DEFAULT_SOCKET_TIMEOUT_MS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PipelineSettings:
@@ -251,5 +273,29 @@ class PipelineSettings:
                 minimum=0,
                 maximum=30,
                 exclusive_minimum=True,
+            ),
+            mongodb_server_selection_timeout_ms=parse_number_setting(
+                env,
+                MONGODB_SERVER_SELECTION_TIMEOUT_MS,
+                DEFAULT_SERVER_SELECTION_TIMEOUT_MS,
+                integer=True,
+                minimum=MIN_TIMEOUT_MS,
+                maximum=MAX_TIMEOUT_MS,
+            ),
+            mongodb_connect_timeout_ms=parse_number_setting(
+                env,
+                MONGODB_CONNECT_TIMEOUT_MS,
+                DEFAULT_CONNECT_TIMEOUT_MS,
+                integer=True,
+                minimum=MIN_TIMEOUT_MS,
+                maximum=MAX_TIMEOUT_MS,
+            ),
+            mongodb_socket_timeout_ms=parse_number_setting(
+                env,
+                MONGODB_SOCKET_TIMEOUT_MS,
+                DEFAULT_SOCKET_TIMEOUT_MS,
+                integer=True,
+                minimum=MIN_SOCKET_TIMEOUT_MS,
+                maximum=MAX_TIMEOUT_MS,
             ),
         )
