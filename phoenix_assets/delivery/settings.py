@@ -109,6 +109,26 @@ def parse_url_setting(env: Mapping[str, str], name: str, *, secret: bool = True)
     return text
 
 
+def parse_webhook_url_setting(env: Mapping[str, str], name: str) -> str | None:
+    """A webhook URL (``parse_url_setting``), or None when unset: https://, or http:// to
+    this machine only (``localhost``, ``127.0.0.1``, ``[::1]``: tests, a local relay).
+
+    A webhook URL is a secret (whoever holds it can post to the channel): over plain
+    http its path would cross the network readable, with every message.
+    """
+    url = parse_url_setting(env, name)
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
+        raise ConfigError(
+            f"{name}: {mask_url(url)!r} uses plain http; use an https:// URL (http:// only "
+            "to localhost, 127.0.0.1 or [::1]): the webhook's secret path and every message "
+            "would cross the network unencrypted"
+        )
+    return url
+
+
 def parse_email_address(name: str, text: str, *, allow_display_name: bool) -> str:
     """One email address (``a@b.c``, or ``Name <a@b.c>`` where allowed), or a ``ConfigError``."""
     display, address = parseaddr(text)
@@ -277,8 +297,8 @@ class AlertSettings:
         return cls(
             smtp=smtp,
             email_to=email_to,
-            slack_webhook_url=parse_url_setting(env, PHOENIX_ALERT_SLACK_WEBHOOK_URL),
-            webhook_url=parse_url_setting(env, PHOENIX_ALERT_WEBHOOK_URL),
+            slack_webhook_url=parse_webhook_url_setting(env, PHOENIX_ALERT_SLACK_WEBHOOK_URL),
+            webhook_url=parse_webhook_url_setting(env, PHOENIX_ALERT_WEBHOOK_URL),
             cooldown_minutes=int(cooldown),
             ui_url=parse_ui_url(env),
         )
@@ -326,7 +346,7 @@ class ReportDeliverySettings:
         return cls(
             smtp=smtp if email_to else None,
             email_to=email_to,
-            webhook_url=parse_url_setting(env, PHOENIX_REPORT_WEBHOOK_URL),
+            webhook_url=parse_webhook_url_setting(env, PHOENIX_REPORT_WEBHOOK_URL),
             webhook_format=cast(WebhookFormat, webhook_format),
         )
 

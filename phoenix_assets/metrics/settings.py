@@ -44,7 +44,13 @@ def parse_textfile_dir(raw: str | None) -> str | None:
 
 
 def parse_pushgateway_url(raw: str | None) -> str | None:
-    """``PHOENIX_METRICS_PUSHGATEWAY_URL``: a Prometheus Pushgateway's base URL."""
+    """``PHOENIX_METRICS_PUSHGATEWAY_URL``: a Prometheus Pushgateway's base URL.
+
+    Plain http:// is accepted to any host, unlike the webhook URLs: the URL holds no
+    secret (credentials, a query or a fragment are refused below), what is pushed is run
+    counts and durations, and a Pushgateway on the private network is usually served
+    over http (its own default).
+    """
     if raw is None or not raw.strip():
         return None
     url = raw.strip().rstrip("/")

@@ -41,6 +41,11 @@ MARICOPA_LONGITUDE = (-113.34, -111.03)
 YEAR_BUILT_AHEAD = 2
 # The row-count check compares a day with the mean of this many days before it.
 TRAILING_DAYS = 7
+# Ceilings of the price bounds (each minimum must also stay below its maximum): the
+# dearest homes ever offered anywhere asked a few hundred million dollars, and the
+# record sales came to under $20,000 a square foot. A bound above these is a typo.
+PRICE_CEILING = 500_000_000
+PRICE_PER_SQFT_CEILING = 50_000
 
 
 @dataclass(frozen=True)
@@ -80,10 +85,16 @@ class QualitySettings:
                 parse_number_setting(env, name, default, integer=False, minimum=0, maximum=10)
             )
 
-        def positive(name: str, default: float) -> float:
+        def positive(name: str, default: float, ceiling: float) -> float:
             return float(
                 parse_number_setting(
-                    env, name, default, integer=False, minimum=0, exclusive_minimum=True
+                    env,
+                    name,
+                    default,
+                    integer=False,
+                    minimum=0,
+                    maximum=ceiling,
+                    exclusive_minimum=True,
                 )
             )
 
@@ -92,10 +103,14 @@ class QualitySettings:
             max_null_living_area=rate(MAX_NULL_LIVING_AREA, defaults.max_null_living_area),
             max_null_postal_code=rate(MAX_NULL_POSTAL_CODE, defaults.max_null_postal_code),
             max_null_coordinates=rate(MAX_NULL_COORDINATES, defaults.max_null_coordinates),
-            min_list_price=positive(MIN_LIST_PRICE, defaults.min_list_price),
-            max_list_price=positive(MAX_LIST_PRICE, defaults.max_list_price),
-            min_price_per_sqft=positive(MIN_PRICE_PER_SQFT, defaults.min_price_per_sqft),
-            max_price_per_sqft=positive(MAX_PRICE_PER_SQFT, defaults.max_price_per_sqft),
+            min_list_price=positive(MIN_LIST_PRICE, defaults.min_list_price, PRICE_CEILING),
+            max_list_price=positive(MAX_LIST_PRICE, defaults.max_list_price, PRICE_CEILING),
+            min_price_per_sqft=positive(
+                MIN_PRICE_PER_SQFT, defaults.min_price_per_sqft, PRICE_PER_SQFT_CEILING
+            ),
+            max_price_per_sqft=positive(
+                MAX_PRICE_PER_SQFT, defaults.max_price_per_sqft, PRICE_PER_SQFT_CEILING
+            ),
             min_year_built=int(
                 parse_number_setting(
                     env,

@@ -68,6 +68,19 @@ DEFAULT_BASE_URL = "https://mcassessor.maricopa.gov"
 PAGE_SIZE = 25
 SEARCH_PATH = "/search/property/"
 
+# Bounds of the numeric settings; a value outside them fails the load, naming the variable.
+# Below one request every 100 s, a run's time budget buys a handful of requests.
+MIN_REQUESTS_PER_SECOND = 0.01
+# The Assessor publishes no quota: at its polite ~1 request/s a whole day is 86,400
+# requests, and the largest daily quota seen at a real provider is 40,000. More is a
+# typo (a zero too many), not a plan.
+MAX_DAILY_REQUEST_BUDGET = 100_000
+# A daily run that works for more than a day overlaps the next day's run.
+MAX_TIME_BUDGET_SECONDS = 86_400
+# 100,000 hits for one ZIP, ~9x the average ZIP's parcels (~1.7 million over ~150 ZIPs):
+# a search longer than that is looping, and spending the request budget.
+SEARCH_PAGE_LIMIT = 4_000
+
 # Top-level keys of ``/parcel/{apn}`` this project reads; one missing is schema drift.
 EXPECTED_PARCEL_KEYS = (
     "APN",
@@ -205,16 +218,20 @@ class MaricopaSettings(SourceHttpSettings):
                     MARICOPA_REQUESTS_PER_SECOND,
                     1.0,
                     integer=False,
-                    minimum=0,
+                    minimum=MIN_REQUESTS_PER_SECOND,
                     maximum=100,
-                    exclusive_minimum=True,
                 )
             ),
             max_concurrency=parse_number_setting(
                 env, MARICOPA_MAX_CONCURRENCY, 2, integer=True, minimum=1, maximum=32
             ),
             daily_request_budget=parse_number_setting(
-                env, MARICOPA_DAILY_REQUEST_BUDGET, 2000, integer=True, minimum=1
+                env,
+                MARICOPA_DAILY_REQUEST_BUDGET,
+                2000,
+                integer=True,
+                minimum=1,
+                maximum=MAX_DAILY_REQUEST_BUDGET,
             ),
             stale_after_days=parse_number_setting(
                 env, MARICOPA_STALE_AFTER_DAYS, 30, integer=True, minimum=1, maximum=365
@@ -225,12 +242,17 @@ class MaricopaSettings(SourceHttpSettings):
                     MARICOPA_TIME_BUDGET_SECONDS,
                     3000.0,
                     integer=False,
-                    minimum=0,
-                    exclusive_minimum=True,
+                    minimum=1,
+                    maximum=MAX_TIME_BUDGET_SECONDS,
                 )
             ),
             max_search_pages=parse_number_setting(
-                env, MARICOPA_MAX_SEARCH_PAGES, 200, integer=True, minimum=1
+                env,
+                MARICOPA_MAX_SEARCH_PAGES,
+                200,
+                integer=True,
+                minimum=1,
+                maximum=SEARCH_PAGE_LIMIT,
             ),
         )
 

@@ -2,7 +2,11 @@
 
 import pytest
 
-from phoenix_assets.delivery.settings import AlertSettings, SmtpSettings
+from phoenix_assets.delivery.settings import (
+    AlertSettings,
+    ReportDeliverySettings,
+    SmtpSettings,
+)
 from phoenix_assets.settings import ConfigError
 
 SLACK_URL = "https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX"
@@ -172,6 +176,65 @@ def test_a_bad_webhook_url_is_refused_without_showing_its_path(url: str) -> None
     assert message.startswith("PHOENIX_ALERT_SLACK_WEBHOOK_URL: ")
     assert "is not a valid URL" in message
     assert "XXXXsecretXXXX" not in message
+
+
+WEBHOOK_VARIABLES = (
+    "PHOENIX_ALERT_SLACK_WEBHOOK_URL",
+    "PHOENIX_ALERT_WEBHOOK_URL",
+    "PHOENIX_REPORT_WEBHOOK_URL",
+)
+
+
+def _webhook_settings(name: str, url: str) -> str | None:
+    """The URL of webhook variable ``name`` set to ``url``, as its settings parse it."""
+    env = {name: url}
+    if name == "PHOENIX_REPORT_WEBHOOK_URL":
+        return ReportDeliverySettings.from_env(env).webhook_url
+    alerts = AlertSettings.from_env(env)
+    return (
+        alerts.slack_webhook_url
+        if name == "PHOENIX_ALERT_SLACK_WEBHOOK_URL"
+        else alerts.webhook_url
+    )
+
+
+@pytest.mark.parametrize("name", WEBHOOK_VARIABLES)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://hooks.slack.com/services/T000/B000/XXXXsecretXXXX",
+        "HTTP://hooks.example.com:8080/hooks/XXXXsecretXXXX",
+        "http://10.0.0.5/hooks/XXXXsecretXXXX",  # a private network is still a network
+        "http://localhost.example.com/XXXXsecretXXXX",
+    ],
+)
+def test_a_webhook_over_plain_http_to_another_host_is_refused(name: str, url: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        _webhook_settings(name, url)
+    message = str(raised.value)
+    assert message.startswith(f"{name}: ")
+    assert "use an https:// URL" in message
+    assert "XXXXsecretXXXX" not in message
+
+
+@pytest.mark.parametrize("name", WEBHOOK_VARIABLES)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/hooks/abc",
+        "http://localhost/hooks/abc",
+        "http://[::1]:9000/hooks/abc",
+        "https://hooks.example.com/hooks/abc",
+    ],
+)
+def test_a_webhook_over_https_or_to_this_machine_is_accepted(name: str, url: str) -> None:
+    assert _webhook_settings(name, url) == url
+
+
+def test_the_ui_url_may_use_plain_http_to_any_host() -> None:
+    # It is a link shown in messages, not a secret: an internal host over http is common.
+    env = {"PHOENIX_UI_URL": "http://dagster.internal:3000/"}
+    assert AlertSettings.from_env(env).ui_url == "http://dagster.internal:3000"
 
 
 def test_email_settings_alone_do_not_need_alert_recipients() -> None:

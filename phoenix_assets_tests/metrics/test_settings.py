@@ -53,6 +53,15 @@ def test_a_bad_pushgateway_url_is_refused(value: str, message: str) -> None:
     assert "secret" not in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    "value", ["http://pushgateway:9091", "http://10.0.0.7:9091", "http://127.0.0.1:9091"]
+)
+def test_a_pushgateway_over_plain_http_is_accepted(value: str) -> None:
+    # Unlike a webhook URL it holds no secret (credentials and queries are refused), and a
+    # Pushgateway on the private network is usually served over http.
+    assert parse_pushgateway_url(value) == value
+
+
 def test_a_textfile_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
     a_file = tmp_path / "metrics.prom"
     a_file.write_text("")

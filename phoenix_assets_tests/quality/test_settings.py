@@ -72,6 +72,48 @@ def test_a_bad_value_names_its_variable(name: str, value: str) -> None:
         QualitySettings.from_env({name: value})
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("PHOENIX_QUALITY_MAX_LIST_PRICE", "500000000.01", "> 0 and <= 500000000"),
+        ("PHOENIX_QUALITY_MIN_LIST_PRICE", "500000001", "> 0 and <= 500000000"),
+        ("PHOENIX_QUALITY_MAX_PRICE_PER_SQFT", "50000.5", "> 0 and <= 50000"),
+        ("PHOENIX_QUALITY_MIN_PRICE_PER_SQFT", "50001", "> 0 and <= 50000"),
+    ],
+)
+def test_a_price_bound_past_its_ceiling_names_its_variable(
+    name: str, value: str, expected: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        QualitySettings.from_env({name: value})
+    assert str(raised.value) == f"{name}: {value} is out of range (expected {expected})"
+
+
+def test_the_price_ceilings_themselves_are_accepted() -> None:
+    settings = QualitySettings.from_env(
+        {
+            "PHOENIX_QUALITY_MIN_LIST_PRICE": "499999999",
+            "PHOENIX_QUALITY_MAX_LIST_PRICE": "500000000",
+            "PHOENIX_QUALITY_MIN_PRICE_PER_SQFT": "49999.5",
+            "PHOENIX_QUALITY_MAX_PRICE_PER_SQFT": "50000",
+        }
+    )
+    assert (settings.min_list_price, settings.max_list_price) == (499_999_999, 500_000_000)
+    assert (settings.min_price_per_sqft, settings.max_price_per_sqft) == (49_999.5, 50_000)
+
+
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [
+        ("PHOENIX_QUALITY_MIN_LIST_PRICE", "PHOENIX_QUALITY_MAX_LIST_PRICE"),
+        ("PHOENIX_QUALITY_MIN_PRICE_PER_SQFT", "PHOENIX_QUALITY_MAX_PRICE_PER_SQFT"),
+    ],
+)
+def test_a_minimum_equal_to_its_maximum_is_refused(low: str, high: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{low}: 1000 must be below {high} \\(1000\\)"):
+        QualitySettings.from_env({low: "1000", high: "1000"})
+
+
 def test_a_minimum_above_its_maximum_names_both() -> None:
     with pytest.raises(ConfigError) as raised:
         QualitySettings.from_env({"PHOENIX_QUALITY_MIN_LIST_PRICE": "60000000"})

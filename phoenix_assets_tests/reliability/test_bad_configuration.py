@@ -101,12 +101,12 @@ def _number_mistakes() -> list[Mistake]:
     range (from settings.py, the sources, delivery, automation, metrics, retention and
     quality settings: grep for the PHOENIX_, MONGODB_, MARICOPA_, MLS_RESO_ prefixes)."""
     knobs: dict[str, tuple[str, ...]] = {
-        "MARICOPA_REQUESTS_PER_SECOND": ("fast", "0", "101", "nan"),
+        "MARICOPA_REQUESTS_PER_SECOND": ("fast", "0", "0.009", "101", "nan"),
         "MARICOPA_MAX_CONCURRENCY": ("two", "0", "2.5", "33"),
-        "MARICOPA_DAILY_REQUEST_BUDGET": ("lots", "0"),
+        "MARICOPA_DAILY_REQUEST_BUDGET": ("lots", "0", "100001"),
         "MARICOPA_STALE_AFTER_DAYS": ("a month", "0", "366"),
-        "MARICOPA_TIME_BUDGET_SECONDS": ("an hour", "0", "inf"),
-        "MARICOPA_MAX_SEARCH_PAGES": ("all", "0"),
+        "MARICOPA_TIME_BUDGET_SECONDS": ("an hour", "0", "0.5", "86401", "inf"),
+        "MARICOPA_MAX_SEARCH_PAGES": ("all", "0", "4001"),
         "MLS_RESO_REQUESTS_PER_SECOND": ("fast", "0", "101"),
         "MLS_RESO_MAX_CONCURRENCY": ("one", "0", "17"),
         "MLS_RESO_PAGE_SIZE": ("big", "0", "5000"),
@@ -115,10 +115,10 @@ def _number_mistakes() -> list[Mistake]:
         "PHOENIX_SMTP_PORT": ("smtp", "0", "65536"),
         "PHOENIX_ALERT_COOLDOWN_MINUTES": ("an hour", "-1", "10081"),
         "PHOENIX_BACKFILL_LOOKBACK_DAYS": ("two weeks", "0", "367"),
-        "PHOENIX_BACKFILL_MAX_ATTEMPTS": ("three", "0"),
+        "PHOENIX_BACKFILL_MAX_ATTEMPTS": ("three", "0", "11"),
         "PHOENIX_BACKFILL_GRACE_HOURS": ("3h", "-1", "1e12"),
-        "PHOENIX_BACKFILL_INTERVAL_SECONDS": ("10m", "4"),
-        "PHOENIX_RUN_TIMEOUT_MINUTES": ("2h", "0"),
+        "PHOENIX_BACKFILL_INTERVAL_SECONDS": ("10m", "4", "86401"),
+        "PHOENIX_RUN_TIMEOUT_MINUTES": ("2h", "0", "1441"),
         "PHOENIX_RAW_FRESHNESS_WARN_HOURS": ("a day", "0", "26.5"),
         "PHOENIX_RAW_FRESHNESS_FAIL_HOURS": ("36h", "0", "99999999999999"),
         "PHOENIX_METRICS_PUSH_TIMEOUT_SECONDS": ("5s", "0", "61"),
@@ -127,10 +127,10 @@ def _number_mistakes() -> list[Mistake]:
         "PHOENIX_QUALITY_MAX_NULL_LIVING_AREA": ("5%", "1.5"),
         "PHOENIX_QUALITY_MAX_NULL_POSTAL_CODE": ("none", "-1"),
         "PHOENIX_QUALITY_MAX_NULL_COORDINATES": ("5%", "2"),
-        "PHOENIX_QUALITY_MIN_LIST_PRICE": ("10k", "0"),
-        "PHOENIX_QUALITY_MAX_LIST_PRICE": ("50M", "-1"),
-        "PHOENIX_QUALITY_MIN_PRICE_PER_SQFT": ("25$", "0"),
-        "PHOENIX_QUALITY_MAX_PRICE_PER_SQFT": ("3k", "0"),
+        "PHOENIX_QUALITY_MIN_LIST_PRICE": ("10k", "0", "500000001"),
+        "PHOENIX_QUALITY_MAX_LIST_PRICE": ("50M", "-1", "500000000.5"),
+        "PHOENIX_QUALITY_MIN_PRICE_PER_SQFT": ("25$", "0", "50001"),
+        "PHOENIX_QUALITY_MAX_PRICE_PER_SQFT": ("3k", "0", "50000.5"),
         "PHOENIX_QUALITY_MIN_YEAR_BUILT": ("1850.5", "1600", "2200"),
         "PHOENIX_QUALITY_MAX_OUT_OF_RANGE": ("1%", "1.01"),
         "PHOENIX_QUALITY_ROW_COUNT_TOLERANCE": ("25%", "-1", "11"),
@@ -446,6 +446,20 @@ DELIVERY_MISTAKES = [
         names="PHOENIX_REPORT_WEBHOOK_URL",
         shows="ftp://hooks.example.com/***",
         hides=(HOOK_SECRET,),
+    ),
+    *(
+        Mistake(
+            f"{name.lower().replace('_', '-')}-plain-http-to-a-remote-host",
+            {name: f"http://hooks.example.com/{HOOK_SECRET}"},
+            names=name,
+            shows="use an https:// URL",
+            hides=(HOOK_SECRET,),
+        )
+        for name in (
+            "PHOENIX_ALERT_SLACK_WEBHOOK_URL",
+            "PHOENIX_ALERT_WEBHOOK_URL",
+            "PHOENIX_REPORT_WEBHOOK_URL",
+        )
     ),
     Mistake(
         "report-webhook-format-unknown",

@@ -474,12 +474,17 @@ def test_settings_parse_and_hide_the_token() -> None:
         ("MARICOPA_REQUESTS_PER_SECOND", "nan"),
         ("MARICOPA_MAX_CONCURRENCY", "0"),
         ("MARICOPA_MAX_CONCURRENCY", "2.5"),
+        ("MARICOPA_REQUESTS_PER_SECOND", "0.009"),
         ("MARICOPA_DAILY_REQUEST_BUDGET", "-1"),
+        ("MARICOPA_DAILY_REQUEST_BUDGET", "100001"),
         ("MARICOPA_STALE_AFTER_DAYS", "0"),
         ("MARICOPA_STALE_AFTER_DAYS", "366"),
         ("MARICOPA_TIME_BUDGET_SECONDS", "0"),
+        ("MARICOPA_TIME_BUDGET_SECONDS", "0.99"),
+        ("MARICOPA_TIME_BUDGET_SECONDS", "86400.5"),
         ("MARICOPA_TIME_BUDGET_SECONDS", "inf"),
         ("MARICOPA_MAX_SEARCH_PAGES", "0"),
+        ("MARICOPA_MAX_SEARCH_PAGES", "4001"),
     ],
 )
 def test_a_bad_setting_names_its_variable(name: str, value: str) -> None:
@@ -488,6 +493,42 @@ def test_a_bad_setting_names_its_variable(name: str, value: str) -> None:
     assert str(raised.value).startswith(f"{name}: ")
     if name == "MARICOPA_API_TOKEN":
         assert value not in str(raised.value)
+
+
+def test_a_value_past_a_bound_is_refused_naming_the_range() -> None:
+    with pytest.raises(ConfigError) as raised:
+        MaricopaSettings.from_env({"MARICOPA_DAILY_REQUEST_BUDGET": "100001"})
+    assert str(raised.value) == (
+        "MARICOPA_DAILY_REQUEST_BUDGET: 100001 is out of range (expected >= 1 and <= 100000)"
+    )
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {
+            "MARICOPA_REQUESTS_PER_SECOND": "0.01",
+            "MARICOPA_DAILY_REQUEST_BUDGET": "1",
+            "MARICOPA_TIME_BUDGET_SECONDS": "1",
+            "MARICOPA_MAX_SEARCH_PAGES": "1",
+        },
+        {
+            "MARICOPA_REQUESTS_PER_SECOND": "100",
+            "MARICOPA_DAILY_REQUEST_BUDGET": "100000",
+            "MARICOPA_TIME_BUDGET_SECONDS": "86400",
+            "MARICOPA_MAX_SEARCH_PAGES": "4000",
+        },
+    ],
+    ids=["lowest", "highest"],
+)
+def test_every_bound_itself_is_accepted(env: dict[str, str]) -> None:
+    settings = MaricopaSettings.from_env(env)
+    assert (
+        settings.requests_per_second,
+        settings.daily_request_budget,
+        settings.time_budget_seconds,
+        settings.max_search_pages,
+    ) == tuple(float(value) for value in env.values())
 
 
 def test_blank_values_mean_the_defaults() -> None:

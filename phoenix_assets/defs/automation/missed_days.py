@@ -63,6 +63,13 @@ PHOENIX_BACKFILL_INTERVAL_SECONDS = "PHOENIX_BACKFILL_INTERVAL_SECONDS"
 SCHEDULED_DELAY = dt.timedelta(hours=3)
 TRIGGER_TAG = "phoenix/trigger"
 
+# Each attempt is a whole backfill whose steps already retry (``STEP_RETRY_POLICY``): a
+# day that failed ten of them is not failing for a passing reason and needs a person.
+MAX_ATTEMPTS = 10
+# The sensor repairs a daily schedule: looking less than once a day lets a gap wait
+# longer than the schedule's own period.
+MAX_INTERVAL_SECONDS = 86_400
+
 # An asset-partition of the daily graph: (asset name, day).
 Node = tuple[str, str]
 
@@ -84,7 +91,7 @@ class MissedDaySettings:
                 env, PHOENIX_BACKFILL_LOOKBACK_DAYS, 14, integer=True, minimum=1, maximum=366
             ),
             max_attempts=parse_number_setting(
-                env, PHOENIX_BACKFILL_MAX_ATTEMPTS, 3, integer=True, minimum=1
+                env, PHOENIX_BACKFILL_MAX_ATTEMPTS, 3, integer=True, minimum=1, maximum=MAX_ATTEMPTS
             ),
             grace=dt.timedelta(
                 # At most the longest look-back (beyond, a timedelta would overflow).
@@ -93,7 +100,12 @@ class MissedDaySettings:
                 )
             ),
             interval_seconds=parse_number_setting(
-                env, PHOENIX_BACKFILL_INTERVAL_SECONDS, 600, integer=True, minimum=5
+                env,
+                PHOENIX_BACKFILL_INTERVAL_SECONDS,
+                600,
+                integer=True,
+                minimum=5,
+                maximum=MAX_INTERVAL_SECONDS,
             ),
         )
 

@@ -280,6 +280,31 @@ def test_a_bad_setting_fails_naming_the_variable() -> None:
         MissedDaySettings.from_env({"PHOENIX_BACKFILL_LOOKBACK_DAYS": "two weeks"})
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PHOENIX_BACKFILL_MAX_ATTEMPTS", "0"),
+        ("PHOENIX_BACKFILL_MAX_ATTEMPTS", "11"),
+        ("PHOENIX_BACKFILL_INTERVAL_SECONDS", "4"),
+        ("PHOENIX_BACKFILL_INTERVAL_SECONDS", "86401"),
+    ],
+)
+def test_a_setting_past_its_bounds_fails_naming_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{name}: {value} is out of range"):
+        MissedDaySettings.from_env({name: value})
+
+
+def test_the_bounds_themselves_are_accepted() -> None:
+    lowest = MissedDaySettings.from_env(
+        {"PHOENIX_BACKFILL_MAX_ATTEMPTS": "1", "PHOENIX_BACKFILL_INTERVAL_SECONDS": "5"}
+    )
+    highest = MissedDaySettings.from_env(
+        {"PHOENIX_BACKFILL_MAX_ATTEMPTS": "10", "PHOENIX_BACKFILL_INTERVAL_SECONDS": "86400"}
+    )
+    assert (lowest.max_attempts, lowest.interval_seconds) == (1, 5)
+    assert (highest.max_attempts, highest.interval_seconds) == (10, 86_400)
+
+
 def _due_days_of_one_zip(monkeypatch: pytest.MonkeyPatch, lookback: int) -> list[str]:
     """One ZIP, a look-back of ``lookback`` days, no grace: the days the sensor judges."""
     monkeypatch.setenv("PHOENIX_ZIP_CODES", "85018")
