@@ -4,6 +4,7 @@ import os
 
 import dagster as dg
 
+from phoenix_assets.defs.automation.policies import PHOENIX_RUN_TIMEOUT_MINUTES, run_timeout_seconds
 from phoenix_assets.domain.snapshots import ASSESSOR_WINDOW_DAYS
 from phoenix_assets.pipeline_config import PipelineConfig
 from phoenix_assets.settings import (
@@ -14,8 +15,8 @@ from phoenix_assets.settings import (
     ConfigError,
     PipelineSettings,
 )
-from phoenix_assets.sources.maricopa import MaricopaSettings
-from phoenix_assets.sources.mls import MlsSettings
+from phoenix_assets.sources.maricopa import MARICOPA_TIME_BUDGET_SECONDS, MaricopaSettings
+from phoenix_assets.sources.mls import MLS_RESO_TIME_BUDGET_SECONDS, MlsSettings
 from phoenix_assets.sources.source_resources import MaricopaApiResource, MlsResoResource
 from phoenix_assets.storage.io_manager import MongoIOManager
 from phoenix_assets.storage.mongo_resource import MongoResource
@@ -37,20 +38,36 @@ def resources() -> dg.Definitions:
             f"MARICOPA_STALE_AFTER_DAYS: {maricopa.stale_after_days} must be below "
             f"{ASSESSOR_WINDOW_DAYS}, the window in which snapshots look for a parcel's record"
         )
-    MlsSettings.from_env(os.environ)
+    mls = MlsSettings.from_env(os.environ)
+    timeout = run_timeout_seconds()
+    for name, budget in (
+        (MARICOPA_TIME_BUDGET_SECONDS, maricopa.time_budget_seconds),
+        (MLS_RESO_TIME_BUDGET_SECONDS, mls.time_budget_seconds),
+    ):
+        # Past the run's timeout the daemon cancels the run before the source stops.
+        if budget >= timeout:
+            raise ConfigError(
+                f"{name}: {budget:g} s must be below the run timeout "
+                f"({PHOENIX_RUN_TIMEOUT_MINUTES}: {timeout // 60} minutes)"
+            )
     mongo = MongoResource(
         uri=dg.EnvVar(MONGODB_URI) if settings.mongodb_uri else None,
         database=_env_or(MONGODB_DATABASE, settings.mongodb_database),
+        server_selection_timeout_ms=settings.mongodb_server_selection_timeout_ms,
+        connect_timeout_ms=settings.mongodb_connect_timeout_ms,
+        socket_timeout_ms=settings.mongodb_socket_timeout_ms,
+    )
+    pipeline = PipelineConfig(
+        zip_codes=_env_or(PHOENIX_ZIP_CODES, ",".join(settings.zip_codes)),
+        sources=_env_or(PHOENIX_SOURCES, ",".join(settings.sources)),
+        demo_scale=settings.demo_scale,
     )
     return dg.Definitions(
         resources={
             "mongo": mongo,
-            "io_manager": MongoIOManager(mongo=mongo),
-            "pipeline": PipelineConfig(
-                zip_codes=_env_or(PHOENIX_ZIP_CODES, ",".join(settings.zip_codes)),
-                sources=_env_or(PHOENIX_SOURCES, ",".join(settings.sources)),
-                demo_scale=settings.demo_scale,
-            ),
+            # Knows the enabled sources: a disabled source's raw partition is not required.
+            "io_manager": MongoIOManager(mongo=mongo, pipeline=pipeline),
+            "pipeline": pipeline,
             "maricopa": MaricopaApiResource.from_environment(),
             "mls": MlsResoResource.from_environment(),
         }

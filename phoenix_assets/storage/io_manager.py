@@ -4,6 +4,11 @@ Accepts a DataFrame, a list of dicts or a list of pydantic models; a partition w
 replaces exactly that partition; loading one partition or a range is one query and
 returns the type the consuming asset declares (a ``PartitionReader`` reads each
 partition lazily instead).
+
+Its errors are judged like a compute function's (``phoenix_assets.failures``): MongoDB
+unreachable is retried; a partition never materialized fails the step at once, naming
+the command that makes it. A disabled source's raw partition is not required: missing,
+it loads as empty.
 """
 
 import itertools
@@ -13,6 +18,8 @@ from typing import Any
 import dagster as dg
 from pydantic import BaseModel
 
+from phoenix_assets.failures import MissingPartitionError, step_failures
+from phoenix_assets.pipeline_config import PipelineConfig
 from phoenix_assets.storage.documents import (
     Document,
     from_documents,
@@ -30,6 +37,7 @@ from phoenix_assets.storage.partition_store import (
     MATCHING,
     NATURAL_KEY,
     PARTITION_FIELD,
+    SOURCE,
     UNPARTITIONED,
     assign_id,
     check_unique_ids,
@@ -52,8 +60,27 @@ def _fields(record: Any, names: list[str]) -> Document:
     return to_document(record)
 
 
-class MissingPartitionError(LookupError):
-    """An asset partition was asked for that was never written (or only half written)."""
+def _previous_attempts(context: dg.InputContext | dg.OutputContext) -> int:
+    try:
+        return context.step_context.previous_attempt_count
+    except dg.DagsterInvariantViolationError:  # a context built outside a run (tests)
+        return 0
+
+
+def missing_partition_message(asset: str, partition_key: str | None) -> str:
+    """What was missing, and the two ways to make it: the UI and the command line."""
+    if partition_key is None:
+        return (
+            f"{asset} has never been materialized. Materialize it first: in the UI "
+            f"(Assets > {asset} > Materialize) or with `dagster asset materialize "
+            f"-m phoenix_assets.definitions --select {asset}`."
+        )
+    return (
+        f"{asset} partition {partition_key} has never been materialized (or its last write "
+        f"did not finish). Materialize it first: in the UI (Assets > {asset} > Materialize, "
+        f"partition {partition_key}) or with `dagster asset materialize "
+        f"-m phoenix_assets.definitions --select {asset} --partition {partition_key}`."
+    )
 
 
 class MongoIOManager(dg.ConfigurableIOManager):
@@ -64,9 +91,28 @@ class MongoIOManager(dg.ConfigurableIOManager):
     """
 
     mongo: MongoResource
+    # Which sources are enabled; None (a bare IO manager, in tests) treats all as enabled.
+    pipeline: PipelineConfig | None = None
     preview_rows: int = 5
 
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
+        with step_failures(context.log, _previous_attempts(context), what="writing the output"):
+            self._handle_output(context, obj)
+
+    def load_input(self, context: dg.InputContext) -> Any:
+        with step_failures(context.log, _previous_attempts(context), what="reading an input"):
+            return self._load_input(context)
+
+    def _source_disabled(self, context: dg.InputContext) -> str | None:
+        """The source of the upstream raw asset when it is not enabled, else None."""
+        if self.pipeline is None or context.upstream_output is None:
+            return None
+        source = (context.upstream_output.definition_metadata or {}).get(SOURCE)
+        if isinstance(source, str) and source not in self.pipeline.source_list:
+            return source
+        return None
+
+    def _handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         if obj is None:
             return
         name = collection_name(context.asset_key)
@@ -116,7 +162,7 @@ class MongoIOManager(dg.ConfigurableIOManager):
         )
 
     # -- reading ------------------------------------------------------------------
-    def load_input(self, context: dg.InputContext) -> Any:
+    def _load_input(self, context: dg.InputContext) -> Any:
         if not context.has_asset_key:
             raise TypeError("the Mongo IO manager only loads asset inputs")
         name = collection_name(context.asset_key)
@@ -126,9 +172,7 @@ class MongoIOManager(dg.ConfigurableIOManager):
 
         if not context.has_asset_partitions:
             if db[MANIFEST_COLLECTION].count_documents({"_id": f"{name}:{UNPARTITIONED}"}) == 0:
-                raise MissingPartitionError(
-                    f"{asset} has never been materialized; materialize it first"
-                )
+                raise MissingPartitionError(missing_partition_message(asset, None))
             return from_documents(list(db[name].find({})), typing_type)
 
         options = context.definition_metadata or {}
@@ -137,32 +181,32 @@ class MongoIOManager(dg.ConfigurableIOManager):
             keys = keys[:1]
         written = written_partitions(db, name, keys)
         missing = [key for key in keys if key not in written]
-        if len(keys) == 1 and missing:
+        disabled = self._source_disabled(context) if missing else None
+        if disabled is not None:
+            # Not required: the source is off. One line, and the partitions read as empty.
+            context.log.info(
+                f"{asset}: {', '.join(missing)} never collected, and source {disabled!r} is "
+                "not in PHOENIX_SOURCES: read as empty"
+            )
+            missing = []
+        elif len(keys) == 1 and missing:
             if options.get(ALLOW_MISSING):
                 context.log.warning(f"{asset} partition {keys[0]} has never been materialized")
                 return from_documents([], typing_type)
-            raise MissingPartitionError(
-                f"{asset} partition {keys[0]} has never been materialized (or its last write did "
-                f"not finish); materialize that partition first"
+            raise MissingPartitionError(missing_partition_message(asset, keys[0]))
+        if missing:
+            context.log.warning(
+                f"{asset}: {len(missing)} of {len(keys)} partitions missing: {', '.join(missing)}"
             )
         columns = options.get(COLUMNS)
         if typing_type is PartitionReader:
-            if missing:
-                context.log.warning(
-                    f"{asset}: {len(missing)} of {len(keys)} partitions missing: "
-                    f"{', '.join(missing)}"
-                )
             return PartitionReader(db[name], sorted(written), columns)
         query = {"partition_key": {"$in": sorted(written)}, **options.get(MATCHING, {})}
         documents = list(db[name].find(query, partition_projection(columns)))
         loaded = len(documents)
         value = from_documents(documents, typing_type)  # consumes ``documents``
-        if missing:
-            context.log.warning(
-                f"{asset}: {len(missing)} of {len(keys)} partitions missing: {', '.join(missing)}"
-            )
-            if hasattr(value, "attrs"):  # a DataFrame carries what was missing with it
-                value.attrs["missing_partitions"] = missing
+        if missing and hasattr(value, "attrs"):  # a DataFrame carries what was missing
+            value.attrs["missing_partitions"] = missing
         if len(context.asset_partition_keys) == 1:  # Dagster records single-partition loads only
             context.add_input_metadata({"documents_loaded": loaded})
         return value

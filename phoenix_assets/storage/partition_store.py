@@ -34,6 +34,7 @@ NATURAL_KEY = "natural_key"  # fields that identify a record within a partition
 PARTITION_FIELD = "partition_field"  # field holding each record's partition (range writes)
 COLUMNS = "columns"  # on an AssetIn: load only these top-level fields
 ALLOW_MISSING = "allow_missing"  # on an AssetIn: a missing partition loads as empty
+SOURCE = "source"  # on a raw asset: its source; when disabled, a missing partition is empty
 # On an AssetIn: of the mapped range, load only its first partition (a self-dependency
 # run over a range needs only the day before the range; it builds the rest itself).
 FIRST_PARTITION_ONLY = "first_partition_only"

@@ -10,7 +10,9 @@ import pytest
 from pydantic import BaseModel
 from pymongo.database import Database
 
-from phoenix_assets.storage.io_manager import MissingPartitionError, MongoIOManager
+from phoenix_assets.failures import MissingPartitionError
+from phoenix_assets.pipeline_config import PipelineConfig
+from phoenix_assets.storage.io_manager import MongoIOManager
 from phoenix_assets.storage.mongo_resource import MongoResource
 from phoenix_assets.storage.partition_reader import PartitionReader
 from phoenix_assets.storage.partition_store import (
@@ -21,6 +23,7 @@ from phoenix_assets.storage.partition_store import (
     MATCHING,
     NATURAL_KEY,
     PARTITION_FIELD,
+    SOURCE,
 )
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2026-11-02")
@@ -49,9 +52,18 @@ def _readings(partition_key: str, count: int = 3) -> list[dict[str, Any]]:
 
 
 def _materialize(
-    assets: list[Any], mongo: MongoResource, **kwargs: Any
+    assets: list[Any], mongo: MongoResource, *, sources: str | None = None, **kwargs: Any
 ) -> dg.ExecuteInProcessResult:
-    return dg.materialize(assets, resources={"io_manager": MongoIOManager(mongo=mongo)}, **kwargs)
+    pipeline = PipelineConfig(sources=sources) if sources else None
+    io_manager = MongoIOManager(mongo=mongo, pipeline=pipeline)
+    return dg.materialize(assets, resources={"io_manager": io_manager}, **kwargs)
+
+
+def _missing_partition(raised: pytest.ExceptionInfo[dg.Failure]) -> str:
+    """The failure's message, after checking it is a missing partition, never retried."""
+    assert raised.value.allow_retries is False, "a retry cannot make a missing partition"
+    assert isinstance(raised.value.__cause__, MissingPartitionError)
+    return raised.value.description or ""
 
 
 def _row_count(result: dg.ExecuteInProcessResult, asset: str) -> Any:
@@ -215,14 +227,18 @@ def test_loading_a_partition_never_written_is_a_clear_error(
         raise AssertionError("must not run")
 
     _materialize([dict_readings], mongo_resource, partition_key="2026-11-03")
-    with pytest.raises(
-        MissingPartitionError, match=r"dict_readings partition 2026-11-04 has never"
-    ):
+    with pytest.raises(dg.Failure) as raised:
         _materialize(
             [dict_readings.to_source_asset(), reader],
             mongo_resource,
             partition_key="2026-11-04",
         )
+    message = _missing_partition(raised)
+    assert "dict_readings partition 2026-11-04 has never been materialized" in message
+    assert (
+        "dagster asset materialize -m phoenix_assets.definitions --select dict_readings "
+        "--partition 2026-11-04" in message
+    )
 
 
 def test_a_half_written_partition_reads_as_missing(
@@ -236,12 +252,49 @@ def test_a_half_written_partition_reads_as_missing(
 
     _materialize([dict_readings], mongo_resource, partition_key="2026-11-03")
     db[MANIFEST_COLLECTION].delete_one({"_id": "dict_readings:2026-11-03"})
-    with pytest.raises(MissingPartitionError):
+    with pytest.raises(dg.Failure) as raised:
         _materialize(
             [dict_readings.to_source_asset(), reader],
             mongo_resource,
             partition_key="2026-11-03",
         )
+    assert "dict_readings partition 2026-11-03" in _missing_partition(raised)
+
+
+@dg.asset(partitions_def=DAYS, metadata={NATURAL_KEY: ["sensor"], SOURCE: "demo"})
+def demo_readings(context: dg.AssetExecutionContext) -> list[dict[str, Any]]:
+    return _readings(context.partition_key)
+
+
+def test_a_disabled_sources_partition_never_collected_reads_as_empty(
+    mongo_resource: MongoResource,
+) -> None:
+    """Required when its source is enabled; read as empty, with one line, when it is not."""
+    seen: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = []
+
+    @dg.asset(partitions_def=DAYS)
+    def reader(demo_readings: list[dict[str, Any]], dict_readings: PartitionReader) -> None:
+        seen.append((demo_readings, list(dict_readings.documents("2026-11-05"))))
+
+    _materialize([dict_readings], mongo_resource, partition_key="2026-11-05")
+    upstream = [demo_readings.to_source_asset(), dict_readings.to_source_asset(), reader]
+    with pytest.raises(dg.Failure) as raised:
+        _materialize(upstream, mongo_resource, sources="demo,mls", partition_key="2026-11-05")
+    assert "demo_readings partition 2026-11-05" in _missing_partition(raised)
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = _materialize(
+        upstream, mongo_resource, sources="mls", partition_key="2026-11-05", instance=instance
+    )
+    ((demo, other),) = seen
+    assert demo == [], "the disabled source's partition reads as empty"
+    assert len(other) == len(_readings("2026-11-05")), "the enabled one is read as ever"
+    lines = [
+        entry.user_message
+        for entry in instance.all_logs(result.run_id)
+        if "source 'demo' is not in PHOENIX_SOURCES: read as empty" in entry.user_message
+    ]
+    assert len(lines) == 1, lines
 
 
 def test_an_unpartitioned_asset_is_replaced_whole(
@@ -281,8 +334,9 @@ def test_duplicate_natural_keys_fail_and_keep_the_stored_partition(
 
     _materialize([flaky], mongo_resource, partition_key="2026-11-03")
     duplicate["on"] = True
-    with pytest.raises(ValueError, match="occur more than once"):
+    with pytest.raises(dg.Failure, match="occur more than once") as raised:
         _materialize([flaky], mongo_resource, partition_key="2026-11-03")
+    assert raised.value.allow_retries is False, "the same output fails the same way"
     assert db["flaky"].count_documents({"partition_key": "2026-11-03"}) == 3
 
 
@@ -327,7 +381,7 @@ def test_an_asset_without_a_natural_key_is_refused(
     def anonymous() -> list[dict[str, Any]]:
         return [{"a": 1}]
 
-    with pytest.raises(ValueError, match="natural key"):
+    with pytest.raises(dg.Failure, match="natural key"):
         _materialize([anonymous], mongo_resource, partition_key="2026-11-03")
 
 

@@ -14,6 +14,7 @@ from phoenix_assets.domain.market import (
     summarize_week,
     week_days,
 )
+from phoenix_assets.failures import retry_transient_only
 from phoenix_assets.metrics.figures import row_figures
 from phoenix_assets.metrics.recording import record_run_figures
 from phoenix_assets.metrics.resource import MetricsExporter
@@ -40,6 +41,7 @@ def _metro_headline(rows: pd.DataFrame, columns: list[str]) -> dict[str, float |
     # The summary reads a few fields of each snapshot: load only those.
     ins={"property_snapshots": dg.AssetIn(metadata={COLUMNS: list(SNAPSHOT_COLUMNS)})},
 )
+@retry_transient_only
 def daily_market_summary(
     context: dg.AssetExecutionContext,
     pipeline: PipelineConfig,
@@ -94,6 +96,7 @@ def daily_market_summary(
         )
     },
 )
+@retry_transient_only
 def weekly_market_trends(
     context: dg.AssetExecutionContext,
     metrics: MetricsExporter,

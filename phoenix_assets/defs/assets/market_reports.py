@@ -19,6 +19,7 @@ from pymongo.database import Database
 from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY
 from phoenix_assets.defs.checks.snapshot_checks import INTEGRITY_SPECS, PROFILE_SPECS
 from phoenix_assets.domain.market import week_days
+from phoenix_assets.failures import retry_transient_only
 from phoenix_assets.metrics.figures import row_figures
 from phoenix_assets.metrics.recording import record_run_figures
 from phoenix_assets.metrics.resource import MetricsExporter
@@ -183,6 +184,7 @@ def _history_note(present: Sequence[str], window: Sequence[str], unit: str) -> l
         )
     },
 )
+@retry_transient_only
 def daily_market_report(
     context: dg.AssetExecutionContext,
     mongo: MongoResource,
@@ -280,6 +282,7 @@ def _weekly_facts(
         )
     },
 )
+@retry_transient_only
 def weekly_market_report(
     context: dg.AssetExecutionContext,
     mongo: MongoResource,

@@ -8,6 +8,7 @@ import pandas as pd
 
 from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY
 from phoenix_assets.domain.events import EVENT_COLUMNS, EVENT_TYPES, derive_events
+from phoenix_assets.failures import retry_transient_only
 from phoenix_assets.metrics.figures import event_figures
 from phoenix_assets.metrics.recording import record_run_figures
 from phoenix_assets.metrics.resource import MetricsExporter
@@ -32,6 +33,7 @@ from phoenix_assets.storage.partition_store import COLUMNS, NATURAL_KEY
         )
     },
 )
+@retry_transient_only
 def property_events(
     context: dg.AssetExecutionContext,
     metrics: MetricsExporter,

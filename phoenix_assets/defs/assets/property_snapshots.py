@@ -15,6 +15,7 @@ from phoenix_assets.domain.adapters import AdapterError, property_from_reso
 from phoenix_assets.domain.maricopa_adapter import property_from_maricopa
 from phoenix_assets.domain.property import Property
 from phoenix_assets.domain.snapshots import ASSESSOR_WINDOW_DAYS, as_of, build_snapshot, shown_on
+from phoenix_assets.failures import retry_transient_only
 from phoenix_assets.metrics.figures import snapshot_figures
 from phoenix_assets.metrics.recording import record_run_figures
 from phoenix_assets.metrics.resource import MetricsExporter
@@ -215,6 +216,7 @@ def _carried_versions(
         ),
     ],
 )
+@retry_transient_only
 def property_snapshots(
     context: dg.AssetExecutionContext,
     mongo: MongoResource,

@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 
 from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY, raw_freshness_policy
+from phoenix_assets.failures import retry_transient_only
 from phoenix_assets.metrics.figures import raw_figures
 from phoenix_assets.metrics.recording import record_run_figures
 from phoenix_assets.metrics.resource import MetricsExporter
@@ -14,7 +15,7 @@ from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.pipeline_config import PipelineConfig
 from phoenix_assets.sources.demo import DEMO_SOURCE, demo_listings
 from phoenix_assets.sources.envelope import raw_document
-from phoenix_assets.storage.partition_store import NATURAL_KEY
+from phoenix_assets.storage.partition_store import NATURAL_KEY, SOURCE
 
 
 def _collected_at(partition_key: str) -> dt.datetime:
@@ -31,9 +32,10 @@ def _collected_at(partition_key: str) -> dt.datetime:
     group_name="raw",
     kinds={"python", "mongodb"},
     pool="source_demo",
-    metadata={NATURAL_KEY: ["source", "source_id"]},
+    metadata={NATURAL_KEY: ["source", "source_id"], SOURCE: DEMO_SOURCE},
     tags={"source": DEMO_SOURCE},
 )
+@retry_transient_only
 def raw_demo_listings(
     context: dg.AssetExecutionContext, pipeline: PipelineConfig, metrics: MetricsExporter
 ) -> list[dict[str, Any]]:

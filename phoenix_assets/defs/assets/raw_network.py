@@ -16,6 +16,7 @@ import dagster as dg
 from pymongo.database import Database
 
 from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY, raw_freshness_policy
+from phoenix_assets.failures import retry_transient_only, transient_kind
 from phoenix_assets.metrics.figures import RunFigures, raw_figures
 from phoenix_assets.metrics.recording import record_run_figures
 from phoenix_assets.metrics.resource import MetricsExporter
@@ -26,6 +27,7 @@ from phoenix_assets.storage.collection_failures import replace_collection_failur
 from phoenix_assets.storage.documents import Document, to_documents
 from phoenix_assets.storage.partition_store import (
     NATURAL_KEY,
+    SOURCE,
     assign_ids,
     mark_written,
     merge_into_partition,
@@ -36,14 +38,9 @@ from phoenix_assets.storage.partition_store import (
 RAW_NATURAL_KEY = ["source", "source_id"]
 
 
-def is_retryable(kind: str) -> bool:
-    """A failure a later attempt can get past: the source was slow, unreachable or erring."""
-    return kind in ("timeout", "connection", "error", "http_429") or kind.startswith("http_5")
-
-
 def network_raw_asset(source: str) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
     """The ``@asset`` of a network source's raw asset: daily, in the source's own pool."""
-    return dg.asset(
+    asset = dg.asset(
         partitions_def=daily_partitions,
         # A range of days is one collection, stored under its last day (see collection_day).
         backfill_policy=dg.BackfillPolicy.single_run(),
@@ -52,9 +49,10 @@ def network_raw_asset(source: str) -> Callable[[Callable[..., Any]], dg.AssetsDe
         group_name="raw",
         kinds={"python", "mongodb"},
         pool=f"source_{source}",
-        metadata={NATURAL_KEY: RAW_NATURAL_KEY},
+        metadata={NATURAL_KEY: RAW_NATURAL_KEY, SOURCE: source},
         tags={"source": source},
     )
+    return lambda compute: asset(retry_transient_only(compute))
 
 
 def collection_day(partition_keys: Sequence[str]) -> str:
@@ -220,7 +218,7 @@ def record_failures(
             description=f"{result.source}: every ZIP code failed: {reasons}",
             metadata={"zip_codes_failed": dg.MetadataValue.json(sorted(failed))},
             # A refused token or an exhausted budget fails the same way on a retry.
-            allow_retries=any(is_retryable(f.kind) for f in result.failures),
+            allow_retries=any(transient_kind(f.kind) for f in result.failures),
         )
 
 

@@ -8,6 +8,7 @@ import os
 
 import dagster as dg
 
+from phoenix_assets.failures import step_retry_policy
 from phoenix_assets.settings import ConfigError, parse_number_setting
 
 PHOENIX_RAW_FRESHNESS_WARN_HOURS = "PHOENIX_RAW_FRESHNESS_WARN_HOURS"
@@ -15,16 +16,13 @@ PHOENIX_RAW_FRESHNESS_FAIL_HOURS = "PHOENIX_RAW_FRESHNESS_FAIL_HOURS"
 PHOENIX_RUN_TIMEOUT_MINUTES = "PHOENIX_RUN_TIMEOUT_MINUTES"
 MAX_HOURS = 24 * 366
 
-# A step that fails for a passing reason (a source's outage, a Mongo fail-over) is
-# retried after about 30 s, 60 s and 120 s; the jitter keeps retries of runs that
-# failed together from arriving together. A failure that a retry cannot fix (a refused
-# token, a bad setting) raises ``dg.Failure(allow_retries=False)`` and fails at once.
-STEP_RETRY_POLICY = dg.RetryPolicy(
-    max_retries=3,
-    delay=30,
-    backoff=dg.Backoff.EXPONENTIAL,
-    jitter=dg.Jitter.PLUS_MINUS,
-)
+# A step is retried only when its failure can pass by itself (a source's outage, MongoDB
+# failing over): ``retry_transient_only`` on each compute function and the IO manager
+# fail the others at once (``phoenix_assets.failures``). The policy has no delay: the
+# failing step sleeps its backoff in its own process, because the executor busy-waits
+# through a policy's delay. Longer outages are the missed-day sensor's: it re-runs failed
+# days on its next ticks.
+STEP_RETRY_POLICY = step_retry_policy()
 
 
 def raw_freshness_policy() -> dg.FreshnessPolicy:
@@ -48,9 +46,11 @@ def raw_freshness_policy() -> dg.FreshnessPolicy:
 
 
 def run_timeout_seconds() -> int:
-    """A run that takes longer than this is cancelled by the daemon's run monitoring."""
+    """A run that takes longer than this is cancelled by the daemon's run monitoring.
+
+    A day at most: a daily run allowed to outlast its day overlaps the next day's run."""
     minutes = parse_number_setting(
-        os.environ, PHOENIX_RUN_TIMEOUT_MINUTES, 120, integer=True, minimum=1
+        os.environ, PHOENIX_RUN_TIMEOUT_MINUTES, 120, integer=True, minimum=1, maximum=24 * 60
     )
     return int(minutes) * 60
 

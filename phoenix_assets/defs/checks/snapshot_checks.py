@@ -29,6 +29,7 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 from pymongo.database import Database
 
 from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY
+from phoenix_assets.failures import retry_transient_only
 from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.pipeline_config import PipelineConfig
 from phoenix_assets.quality import integrity, inventory, profile
@@ -249,6 +250,7 @@ def _evaluate(
     specs=INTEGRITY_SPECS,
     retry_policy=STEP_RETRY_POLICY,
 )
+@retry_transient_only
 def property_snapshots_integrity(
     context: dg.AssetCheckExecutionContext,
     mongo: MongoResource,
@@ -327,6 +329,7 @@ def _quarantined(db: Database[Document], keys: Sequence[str]) -> dict[str, list[
     specs=PROFILE_SPECS,
     retry_policy=STEP_RETRY_POLICY,
 )
+@retry_transient_only
 def property_snapshots_profile(
     context: dg.AssetCheckExecutionContext,
     mongo: MongoResource,

@@ -11,8 +11,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from phoenix_assets import failures
 from phoenix_assets.cli import PROJECT_ROOT
-from phoenix_assets.defs.assets.raw_network import is_retryable
 from phoenix_assets.settings import ConfigError
 
 DAILY_ASSETS = [
@@ -25,16 +25,22 @@ DAILY_ASSETS = [
 ]
 
 
-def test_every_asset_retries_with_exponential_backoff_and_jitter(
+def test_every_asset_and_check_retries_transient_failures_only_without_a_policy_delay(
     pipeline_env: dict[str, str], load_definitions: Callable[[], dg.Definitions]
 ) -> None:
+    """The classifier decides what is retried; the step, not the executor, waits."""
     defs = load_definitions()
-    for name in [*DAILY_ASSETS, "weekly_market_trends"]:
-        policy = defs.resolve_assets_def(name).op.retry_policy
-        assert policy is not None, name
-        assert policy.max_retries == 3 and policy.delay == 30
-        assert policy.backoff == dg.Backoff.EXPONENTIAL
-        assert policy.jitter == dg.Jitter.PLUS_MINUS
+    computed = [node for node in defs.resolve_asset_graph().assets_defs if node.is_executable]
+    names = {key.to_user_string() for node in computed for key in node.keys}
+    assert {*DAILY_ASSETS, "weekly_market_trends", "daily_market_report"} <= names
+    assert any(node.check_keys for node in computed), "the checks are covered too"
+    for node in computed:
+        compute = node.op.compute_fn.decorated_fn  # type: ignore[union-attr]
+        assert getattr(compute, failures.RETRY_TRANSIENT_ONLY, False), node.op.name
+        policy = node.op.retry_policy
+        assert policy is not None, node.op.name
+        assert policy.max_retries == failures.STEP_MAX_RETRIES, node.op.name
+        assert not policy.delay, f"{node.op.name}: the executor busy-waits through a delay"
 
 
 def test_raw_assets_have_a_freshness_policy_and_their_own_pool(
@@ -61,23 +67,6 @@ def test_every_job_carries_the_run_timeout(
     defs = load_definitions()
     for job in ("daily_pipeline", "weekly_trends"):
         assert defs.resolve_job_def(job).tags["dagster/max_runtime"] == "7200"
-
-
-@pytest.mark.parametrize(
-    ("kind", "retryable"),
-    [
-        ("timeout", True),
-        ("connection", True),
-        ("http_503", True),
-        ("http_429", True),
-        ("auth", False),
-        ("budget", False),
-        ("http_404", False),
-        ("html_body", False),
-    ],
-)
-def test_only_passing_failures_are_retried(kind: str, retryable: bool) -> None:
-    assert is_retryable(kind) is retryable
 
 
 @pytest.mark.parametrize(
@@ -118,6 +107,20 @@ def test_a_bad_automation_setting_fails_the_load(
             "PHOENIX_RAW_FRESHNESS_WARN_HOURS: 40 must be below PHOENIX_RAW_FRESHNESS_FAIL_HOURS",
         ),
         ({"PHOENIX_RUN_TIMEOUT_MINUTES": "-5"}, "PHOENIX_RUN_TIMEOUT_MINUTES"),
+        ({"PHOENIX_RUN_TIMEOUT_MINUTES": "1441"}, "PHOENIX_RUN_TIMEOUT_MINUTES: 1441 is out"),
+        (
+            {
+                "PHOENIX_RUN_TIMEOUT_MINUTES": "30",
+                "MARICOPA_TIME_BUDGET_SECONDS": "600",
+                "MLS_RESO_TIME_BUDGET_SECONDS": "1800",
+            },
+            "MLS_RESO_TIME_BUDGET_SECONDS: 1800 s must be below the run timeout "
+            "(PHOENIX_RUN_TIMEOUT_MINUTES: 30 minutes)",
+        ),
+        (
+            {"PHOENIX_RUN_TIMEOUT_MINUTES": "40"},  # the Assessor's default budget is 50 min
+            "MARICOPA_TIME_BUDGET_SECONDS: 3000 s must be below the run timeout",
+        ),
     ],
 )
 def test_a_bad_policy_setting_fails_the_code_location_in_a_fresh_process(
