@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -31,13 +30,16 @@ QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def prepare_dagster_home() -> Path:
-    """Use ``$DAGSTER_HOME``, or ``./.dagster_home``, with the project's instance config."""
+    """Use ``$DAGSTER_HOME``, or ``./.dagster_home``, with the project's instance config.
+
+    The instance storage is created here, once, before any Dagster process starts on the
+    home: processes creating a fresh home's storage at the same time can break it.
+    """
+    from phoenix_assets.instance_home import ensure_instance_storage
+
     home = Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / DEFAULT_DAGSTER_HOME).resolve()
-    home.mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(home)
-    instance_config = home / "dagster.yaml"
-    if not instance_config.exists() and (PROJECT_ROOT / "dagster.yaml").exists():
-        shutil.copyfile(PROJECT_ROOT / "dagster.yaml", instance_config)
+    ensure_instance_storage(home, default_config=PROJECT_ROOT / "dagster.yaml")
     return home
 
 
@@ -74,7 +76,11 @@ def run_main_job(day: str | None, backfill_days: int | None) -> int:
     daily_job = defs.resolve_job_def("daily_pipeline")
     weekly_job = defs.resolve_job_def("weekly_trends")
     settings = PipelineSettings.from_env()
-    mongo = MongoResource(uri=settings.mongodb_uri, database=settings.mongodb_database)
+    mongo = MongoResource(
+        uri=settings.mongodb_uri,
+        database=settings.mongodb_database,
+        **settings.mongodb_timeouts(),
+    )
 
     def timed(label: str, **kwargs: object) -> float:
         started = time.perf_counter()

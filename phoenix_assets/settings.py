@@ -257,6 +257,14 @@ class PipelineSettings:
     mongodb_connect_timeout_ms: int = DEFAULT_CONNECT_TIMEOUT_MS
     mongodb_socket_timeout_ms: int = DEFAULT_SOCKET_TIMEOUT_MS
 
+    def mongodb_timeouts(self) -> dict[str, int]:
+        """The timeouts as ``MongoResource`` takes them (keyword arguments)."""
+        return {
+            "server_selection_timeout_ms": self.mongodb_server_selection_timeout_ms,
+            "connect_timeout_ms": self.mongodb_connect_timeout_ms,
+            "socket_timeout_ms": self.mongodb_socket_timeout_ms,
+        }
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PipelineSettings:
         env = os.environ if environ is None else environ

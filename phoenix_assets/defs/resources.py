@@ -53,9 +53,7 @@ def resources() -> dg.Definitions:
     mongo = MongoResource(
         uri=dg.EnvVar(MONGODB_URI) if settings.mongodb_uri else None,
         database=_env_or(MONGODB_DATABASE, settings.mongodb_database),
-        server_selection_timeout_ms=settings.mongodb_server_selection_timeout_ms,
-        connect_timeout_ms=settings.mongodb_connect_timeout_ms,
-        socket_timeout_ms=settings.mongodb_socket_timeout_ms,
+        **settings.mongodb_timeouts(),
     )
     pipeline = PipelineConfig(
         zip_codes=_env_or(PHOENIX_ZIP_CODES, ",".join(settings.zip_codes)),

@@ -8,7 +8,6 @@ now see the day before), their sources untouched; later ticks launch nothing.
 
 import datetime as dt
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -61,7 +60,7 @@ def _latest_storage_ids(
 
 @pytest.mark.timeout(600)
 def test_the_daemon_backfills_a_missed_day_and_what_it_feeds_once(
-    pipeline_env: dict[str, str],
+    dagster_home: Path,
     db: Database[dict],
     tmp_path: Path,
     load_definitions: Callable[[], dg.Definitions],
@@ -77,7 +76,6 @@ def test_the_daemon_backfills_a_missed_day_and_what_it_feeds_once(
         monkeypatch.setenv(name, value)
     days = due_days(dt.datetime.now(dt.UTC), MissedDaySettings.from_env())
     assert len(days) == 4
-    home = Path(os.environ["DAGSTER_HOME"])
     # The days around the gap, built before the daemon starts: days[1] is missed.
     job = load_definitions().resolve_job_def("daily_pipeline")
     with dg.DagsterInstance.get() as instance:
@@ -87,7 +85,6 @@ def test_the_daemon_backfills_a_missed_day_and_what_it_feeds_once(
     # Without the day before, day 3 had no events.
     assert db["property_events"].count_documents({"partition_key": days[2]}) == 0
 
-    shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
     env = {**os.environ, **settings}
     log = tmp_path / "daemon.log"
     daemon = Path(sys.executable).with_name("dagster-daemon")
