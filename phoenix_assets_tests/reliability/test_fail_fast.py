@@ -14,11 +14,8 @@ events from that instance:
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +23,7 @@ import dagster as dg
 import pytest
 
 from phoenix_assets.settings import mask_uri
+from phoenix_assets_tests.tcp_faults import SilentServer, refusing_port
 
 DAY = "2026-11-17"
 OWN_PREFIXES = ("MONGODB_", "PHOENIX_", "MARICOPA_", "MLS_RESO_", "DAGSTER_")
@@ -152,45 +150,6 @@ def test_a_missing_upstream_partition_fails_at_once_naming_the_command(
     assert "Not retried (missing input)" in text
 
 
-@pytest.fixture
-def closed_port() -> int:
-    """A port on 127.0.0.1 nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-@pytest.fixture
-def silent_server() -> Iterator[int]:
-    """A TCP server on 127.0.0.1 that accepts every connection and never answers."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                connection, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            held.append(connection)  # open, and never a byte back
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    thread.join()
-    for connection in held:
-        connection.close()
-    listener.close()
-
-
 def _assert_outage_failed_fast(result: Materialized, uri: str) -> None:
     assert result.returncode != 0
     retries = result.of_type(dg.DagsterEventType.STEP_UP_FOR_RETRY)
@@ -204,16 +163,19 @@ def _assert_outage_failed_fast(result: Materialized, uri: str) -> None:
 
 
 def test_an_unreachable_mongodb_fails_the_step_within_a_minute(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, closed_port: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    uri = f"mongodb://phoenix:{PASSWORD}@127.0.0.1:{closed_port}/?authSource=admin"
-    result = materialize(tmp_path, monkeypatch, "raw_demo_listings", MONGODB_URI=uri)
+    with refusing_port() as port:
+        uri = f"mongodb://phoenix:{PASSWORD}@127.0.0.1:{port}/?authSource=admin"
+        result = materialize(tmp_path, monkeypatch, "raw_demo_listings", MONGODB_URI=uri)
     _assert_outage_failed_fast(result, uri)
 
 
 def test_a_hung_mongodb_fails_the_step_within_a_minute(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, silent_server: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    uri = f"mongodb://phoenix:{PASSWORD}@127.0.0.1:{silent_server}/?authSource=admin"
-    result = materialize(tmp_path, monkeypatch, "raw_demo_listings", MONGODB_URI=uri)
+    with SilentServer() as silent:
+        uri = f"mongodb://phoenix:{PASSWORD}@127.0.0.1:{silent.port}/?authSource=admin"
+        result = materialize(tmp_path, monkeypatch, "raw_demo_listings", MONGODB_URI=uri)
+        assert silent.accepted, "the step reached the hung server"
     _assert_outage_failed_fast(result, uri)

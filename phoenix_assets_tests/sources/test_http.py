@@ -21,6 +21,7 @@ from phoenix_assets.sources.http import (
     UnexpectedBodyError,
     parse_retry_after,
 )
+from phoenix_assets_tests.tcp_faults import SilentServer
 
 TOKEN = "tok-SECRET-1234567890"
 FAST = HttpPolicy(
@@ -160,6 +161,33 @@ def test_a_response_slower_than_the_timeout_is_retried(server: HTTPServer) -> No
     body, client = _get(server, policy)
     # The slow first answer timed out and was retried (a loaded machine may time out more).
     assert body["late"] >= 2 and client.stats.failures_by_kind["timeout"] == body["late"] - 1
+
+
+def test_a_source_that_accepts_and_never_answers_hits_its_own_timeouts() -> None:
+    """A hung host (the connection made, no byte back) costs each attempt its timeout,
+    then fails the request naming the host and the setting to check: never a hang."""
+    policy = HttpPolicy(**{**FAST.__dict__, "timeout_seconds": 0.5, "max_attempts": 2})
+
+    async def go(port: int) -> None:
+        async with SourceClient(
+            source="test",
+            base_url=f"http://127.0.0.1:{port}/",
+            policy=policy,
+            auth_variables="TEST_TOKEN",
+            url_variable="TEST_BASE_URL",
+        ) as client:
+            await client.get_json("/data")
+
+    with SilentServer() as silent:
+        started = time.monotonic()
+        with pytest.raises(RetryableError, match="timed out") as raised:
+            asyncio.run(go(silent.port))
+        elapsed = time.monotonic() - started
+        assert silent.accepted >= 1
+    assert f"127.0.0.1:{silent.port}" in str(raised.value)
+    assert "check TEST_BASE_URL" in str(raised.value)
+    # Two attempts of 0.5 s; the bound is a hang guard for a loaded machine.
+    assert 1.0 <= elapsed < 15
 
 
 def test_requests_and_retries_stay_within_the_rate_limit(server: HTTPServer) -> None:

@@ -29,7 +29,7 @@ from phoenix_assets.settings import (
     PipelineSettings,
 )
 from phoenix_assets.storage.mongo_resource import MongoResource, MongoUnavailableError
-from phoenix_assets_tests.storage.tcp_faults import (
+from phoenix_assets_tests.tcp_faults import (
     FreezableProxy,
     SilentServer,
     dropping_port,
