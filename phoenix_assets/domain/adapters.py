@@ -11,11 +11,22 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from phoenix_assets.domain import rules
 from phoenix_assets.domain.property import Property, normalize_address, normalize_apn
 
 
 class AdapterError(ValueError):
-    """A payload could not be adapted to ``Property``; ``str(self)`` is the reason."""
+    """A payload could not be adapted to ``Property``; ``str(self)`` is the reason (it may
+    quote the source's values), ``rule`` the stable name of what went wrong
+    (``phoenix_assets.domain.rules``)."""
+
+    def __init__(self, message: str, *, rule: str = rules.INVALID_FIELD) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+# Fields whose value must be above zero: a schema error on one of them is that rule.
+_AREA_FIELDS = frozenset({"living_area", "lot_size_square_feet"})
 
 
 # RESO Data Dictionary field -> Property field. Everything here is what a listing says.
@@ -61,16 +72,25 @@ def property_id_for(parcel_number: object, street: object, postal_code: object) 
     address = normalize_address(street, postal_code)
     if address:
         return f"addr:{address}"
-    raise AdapterError("no parcel number and no street address with a ZIP: cannot identify it")
+    raise AdapterError(
+        "no parcel number and no street address with a ZIP: cannot identify it",
+        rule=rules.NO_PROPERTY_IDENTITY,
+    )
 
 
 def property_from_reso(payload: dict[str, Any], *, source: str, day: dt.date) -> Property:
     """Adapt a RESO ``Property`` resource record (MLS, demo) to ``Property``."""
     if not isinstance(payload, dict):
-        raise AdapterError(f"payload is a {type(payload).__name__}, not an object")
+        raise AdapterError(
+            f"payload is a {type(payload).__name__}, not an object", rule=rules.NOT_ADAPTABLE
+        )
     values: dict[str, Any] = {
         field: payload[reso] for reso, field in RESO_FIELDS.items() if payload.get(reso) is not None
     }
+    lot = values.get("lot_size_square_feet")
+    if type(lot) in (int, float) and lot == 0:
+        # A condominium has no lot of its own: feeds write 0 for "none", not a zero area.
+        del values["lot_size_square_feet"]
     postal_code = values.get("postal_code")
     if isinstance(postal_code, str):
         values["postal_code"] = postal_code.strip()[:5]
@@ -100,7 +120,15 @@ def validate_property(values: dict[str, Any], source: str) -> Property:
     try:
         return Property.model_validate(values)
     except ValidationError as exc:
+        errors = exc.errors()
         reasons = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in errors
         )
-        raise AdapterError(f"invalid {source} record: {reasons}") from None
+        not_positive = any(
+            err["loc"][:1]
+            and err["loc"][0] in _AREA_FIELDS
+            and err["type"].startswith("greater_than")
+            for err in errors
+        )
+        rule = rules.AREA_NOT_POSITIVE if not_positive else rules.INVALID_FIELD
+        raise AdapterError(f"invalid {source} record: {reasons}", rule=rule) from None

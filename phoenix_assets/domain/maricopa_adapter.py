@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from phoenix_assets.domain import rules
 from phoenix_assets.domain.adapters import AdapterError, property_id_for, validate_property
 from phoenix_assets.domain.property import Property, normalize_apn
 
@@ -319,17 +320,22 @@ def _values_of(payload: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(parcel, Mapping):
         raise AdapterError(
             f"parcel is {'missing' if parcel is None else 'a ' + type(parcel).__name__}, "
-            "not an object"
+            "not an object",
+            rule=rules.NOT_ADAPTABLE,
         )
     values: dict[str, Any] = {}
 
     apn = _text(_get(parcel, "APN"), "APN")
     if apn is None:
-        raise AdapterError("parcel has no APN (schema drift? expected key 'APN')")
+        raise AdapterError(
+            "parcel has no APN (schema drift? expected key 'APN')", rule=rules.MISSING_RECORD_KEY
+        )
     values["parcel_number"] = normalize_apn(apn)
 
     if not any(isinstance(key, str) and key.lower() == "propertyaddress" for key in parcel):
-        raise AdapterError("parcel has no PropertyAddress (schema drift?)")
+        raise AdapterError(
+            "parcel has no PropertyAddress (schema drift?)", rule=rules.NOT_ADAPTABLE
+        )
     street, city, postal = address_parts(parcel)
     if postal is None:
         postal = hit_zip_code(payload.get("search"))
@@ -350,7 +356,8 @@ def _values_of(payload: Mapping[str, Any]) -> dict[str, Any]:
         if lat or lon:  # 0, 0 is a placeholder, not a place
             values["latitude"], values["longitude"] = lat, lon
 
-    values["lot_size_square_feet"] = _number(_get(parcel, "LotSize"), "LotSize")
+    # 0 is the Assessor's "no lot of its own" (a condominium), not a zero area.
+    values["lot_size_square_feet"] = _number(_get(parcel, "LotSize"), "LotSize") or None
     values["property_type"] = _text(
         _clean(_get(parcel, "PropertyType")) or _get(parcel, "PropertyUseCode"),
         "PropertyType",
@@ -399,14 +406,17 @@ def property_from_maricopa(payload: dict[str, Any], *, day: dt.date) -> Property
     ``residential_details``, ``valuations``); a bare ``/parcel`` object is accepted too.
     """
     if not isinstance(payload, Mapping):
-        raise AdapterError(f"payload is a {type(payload).__name__}, not an object")
+        raise AdapterError(
+            f"payload is a {type(payload).__name__}, not an object", rule=rules.NOT_ADAPTABLE
+        )
     try:
         values = _values_of(payload)
     except AdapterError:
         raise
     except Exception as exc:  # a shape nobody foresaw: still a reason, never a crash
         raise AdapterError(
-            f"maricopa payload could not be read ({type(exc).__name__}: {_short(str(exc))})"
+            f"maricopa payload could not be read ({type(exc).__name__}: {_short(str(exc))})",
+            rule=rules.NOT_ADAPTABLE,
         ) from None
     provenance = dict.fromkeys(values, MARICOPA_SOURCE)
     values.update(

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from phoenix_assets.domain.rules import UNCLASSIFIED
 from phoenix_assets.quality.settings import (
     MARICOPA_LATITUDE,
     MARICOPA_LONGITUDE,
@@ -242,7 +243,8 @@ def quarantine_share(
     count = len(quarantined)
     share = rate(count, stored + count)
     passed = share is None or share <= max_share
-    reasons = Counter(str(entry.get("reason", ""))[:200] for entry in quarantined)
+    # Counted by rule (a stable name), never by text: a reason may once have quoted a source.
+    by_rule = Counter(str(entry.get("rule") or UNCLASSIFIED) for entry in quarantined)
     summary = (
         f"{count} records quarantined, {percent(share)} of {stored + count} "
         f"(max {percent(max_share)})"
@@ -255,7 +257,7 @@ def quarantine_share(
             "stored": stored,
             "share": share,
             "max_share": max_share,
-            "top_reasons": dict(reasons.most_common(3)),
+            "by_rule": dict(by_rule.most_common()),
             "examples": [
                 f"{entry.get('source')}:{entry.get('source_id')}"
                 for entry in quarantined[:EXAMPLES]

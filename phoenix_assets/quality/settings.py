@@ -1,4 +1,10 @@
-"""Thresholds of the data-quality checks, from the environment.
+"""Bounds on the data, from the environment: soft ones warn, hard ones quarantine.
+
+Soft bounds (``QualitySettings``, ``PHOENIX_QUALITY_*``) are what is unusual: the
+snapshot checks warn when too many values fall outside them, and the data is kept.
+Hard bounds (``HardBounds``, ``PHOENIX_HARD_*``) are what cannot be true: a record
+outside one is quarantined with its rule (``phoenix_assets.quality.bounds``) and never
+reaches a snapshot. Each soft bound must lie inside its hard one.
 
 Parsed when the code location loads: a value that is not a number, or out of range,
 fails the load with a ``ConfigError`` naming the variable. Defaults were measured on
@@ -10,6 +16,7 @@ while a real feed's occasional odd record does not raise a warning every day.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -32,13 +39,19 @@ MAX_QUARANTINE = f"{PREFIX}MAX_QUARANTINE"
 MAX_INVENTORY_DROP = f"{PREFIX}MAX_INVENTORY_DROP"
 INVENTORY_CHANGE_TOLERANCE = f"{PREFIX}INVENTORY_CHANGE_TOLERANCE"
 
+HARD_PREFIX = "PHOENIX_HARD_"
+HARD_MAX_LIST_PRICE = f"{HARD_PREFIX}MAX_LIST_PRICE"
+HARD_MAX_FUTURE_MODIFICATION_HOURS = f"{HARD_PREFIX}MAX_FUTURE_MODIFICATION_HOURS"
+HARD_MAX_YEARS_AHEAD_BUILT = f"{HARD_PREFIX}MAX_YEARS_AHEAD_BUILT"
+
 # Maricopa County's bounding box (degrees), a little padded; every ZIP the pipeline
 # can track lies inside it.
 MARICOPA_LATITUDE = (32.50, 34.05)
 MARICOPA_LONGITUDE = (-113.34, -111.03)
 # Homes are listed before they are finished: a year built up to this many years after
-# the snapshot's own year is plausible.
-YEAR_BUILT_AHEAD = 2
+# the snapshot's own year is plausible (the hard bound, HardBounds.max_years_ahead_built,
+# quarantines what lies further ahead; this soft bound stays within it by default).
+YEAR_BUILT_AHEAD = 1
 # The row-count check compares a day with the mean of this many days before it.
 TRAILING_DAYS = 7
 # Ceilings of the price bounds (each minimum must also stay below its maximum): the
@@ -144,3 +157,85 @@ class QualitySettings:
 
     def as_dict(self) -> dict[str, float]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+# The hard price ceiling's own range: below $1M it would quarantine ordinary Phoenix
+# homes; above $1bn it is no bound at all.
+HARD_PRICE_FLOOR = 1_000_000
+HARD_PRICE_CEILING = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class HardBounds:
+    """What cannot be true of a record: outside these it is quarantined, not stored.
+
+    A living area or lot size of zero or less, and a record without its key (an MLS
+    ListingKey, an Assessor APN), are hard bounds too; they need no setting.
+    """
+
+    # Above any home sale ever recorded in Arizona (the record is below $40M): a price
+    # above this is a typo or garbage, never a home.
+    max_list_price: float = 100_000_000
+    # A modification time later than the day's end by more than this is a broken clock.
+    max_future_modification_hours: float = 24
+    # A home is listed before it is finished, but not years before: a year built after
+    # the day's year plus this is not a year it was built.
+    max_years_ahead_built: int = 1
+
+    @property
+    def max_future_modification(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.max_future_modification_hours)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> HardBounds:
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        return cls(
+            max_list_price=float(
+                parse_number_setting(
+                    env,
+                    HARD_MAX_LIST_PRICE,
+                    defaults.max_list_price,
+                    integer=False,
+                    minimum=HARD_PRICE_FLOOR,
+                    maximum=HARD_PRICE_CEILING,
+                )
+            ),
+            max_future_modification_hours=float(
+                parse_number_setting(
+                    env,
+                    HARD_MAX_FUTURE_MODIFICATION_HOURS,
+                    defaults.max_future_modification_hours,
+                    integer=False,
+                    minimum=1,
+                    maximum=168,
+                )
+            ),
+            max_years_ahead_built=int(
+                parse_number_setting(
+                    env,
+                    HARD_MAX_YEARS_AHEAD_BUILT,
+                    defaults.max_years_ahead_built,
+                    integer=True,
+                    minimum=0,
+                    maximum=5,
+                )
+            ),
+        )
+
+    def as_dict(self) -> dict[str, float]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def load_bounds(environ: Mapping[str, str] | None = None) -> tuple[QualitySettings, HardBounds]:
+    """The soft and the hard bounds, each parsed and checked against the other: a soft
+    maximum at or above its hard one could never warn, so it is a mistake."""
+    quality = QualitySettings.from_env(environ)
+    hard = HardBounds.from_env(environ)
+    if quality.max_list_price >= hard.max_list_price:
+        raise ConfigError(
+            f"{MAX_LIST_PRICE}: {quality.max_list_price:.15g} must be below "
+            f"{HARD_MAX_LIST_PRICE} ({hard.max_list_price:.15g}), the price above which a "
+            "record is quarantined"
+        )
+    return quality, hard

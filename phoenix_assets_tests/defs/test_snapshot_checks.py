@@ -322,7 +322,8 @@ def test_heavy_quarantine_warns_on_its_own_day(pipeline: dict[str, Any]) -> None
                 partition_key=day_before,
                 source="mls",
                 source_id="ODD-1",
-                reason="postal_code: String should match pattern",
+                rule="invalid_field",
+                detail="postal_code: String should match pattern",
                 payload={},
             )
         ],
@@ -333,7 +334,8 @@ def test_heavy_quarantine_warns_on_its_own_day(pipeline: dict[str, Any]) -> None
             partition_key=day,
             source="mls",
             source_id=f"BAD-{n}",
-            reason="list_price: Input should be greater than 0",
+            rule="invalid_field",
+            detail="list_price: Input should be greater than 0",
             payload={"ListPrice": -1},
         )
         for n in range(len(documents) // 10)
@@ -346,7 +348,7 @@ def test_heavy_quarantine_warns_on_its_own_day(pipeline: dict[str, Any]) -> None
     assert _metadata(share, "quarantined") == len(entries)
     expected = len(entries) / (len(entries) + len(documents))
     assert _metadata(share, "share") == pytest.approx(expected, abs=1e-6)
-    assert _metadata(share, "top_reasons") == {entries[0]["reason"]: len(entries)}
+    assert _metadata(share, "by_rule") == {"invalid_field": len(entries)}
 
 
 def _substitute_snapshots(corrupt: bool, collapse: Collection[str] = ()) -> dg.AssetsDefinition:

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from phoenix_assets.domain import rules
 from phoenix_assets.domain.adapters import AdapterError, property_from_reso
 from phoenix_assets.domain.merge import merge_properties
 from phoenix_assets.domain.property import StandardStatus, normalize_address, normalize_apn
@@ -118,3 +119,30 @@ def test_records_merge_on_apn_then_address_with_per_field_provenance() -> None:
     # A parcel fact both sources state: the Assessor's value wins.
     assert home.living_area == 1912 and home.provenance["living_area"] == "maricopa"
     assert home.garage_spaces == 2 and home.provenance["garage_spaces"] == "demo"
+
+
+# --- quarantine rules of adapter errors -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("payload", "rule"),
+    [
+        ("not a record", rules.NOT_ADAPTABLE),
+        (_payload(ListPrice="<script>alert(1)</script>"), rules.INVALID_FIELD),
+        (_payload(LivingArea=0), rules.AREA_NOT_POSITIVE),
+        (_payload(LotSizeSquareFeet=-5), rules.AREA_NOT_POSITIVE),
+        (_payload(ParcelNumber=None, UnparsedAddress=None), rules.NO_PROPERTY_IDENTITY),
+    ],
+)
+def test_an_adapter_error_names_its_quarantine_rule(payload: Any, rule: str) -> None:
+    with pytest.raises(AdapterError) as raised:
+        property_from_reso(payload, source="mls", day=DAY)
+    assert raised.value.rule == rule and rule in rules.REASONS
+
+
+def test_a_lot_size_of_zero_is_no_lot_not_a_zero_area() -> None:
+    record = property_from_reso(_payload(LotSizeSquareFeet=0), source="mls", day=DAY)
+    assert record.lot_size_square_feet is None
+    assert "lot_size_square_feet" not in record.provenance
+    kept = property_from_reso(_payload(LotSizeSquareFeet=0.5), source="mls", day=DAY)
+    assert kept.lot_size_square_feet == 0.5

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from phoenix_assets.domain import rules
 from phoenix_assets.domain.adapters import AdapterError
 from phoenix_assets.domain.maricopa_adapter import property_from_maricopa, split_address
 from phoenix_assets.domain.property import Property
@@ -489,3 +490,19 @@ def test_garbage_in_the_real_fields_gives_a_property_or_an_adapter_error(payload
 @given(_garbled.map(_with_garbage))
 def test_garbage_in_a_real_record_gives_a_property_or_an_adapter_error(payload: Any) -> None:
     _adapts_or_explains(payload)
+
+
+def test_a_parcel_without_an_apn_breaks_the_record_key_rule() -> None:
+    payload = _record()
+    del payload["parcel"]["APN"]
+    with pytest.raises(AdapterError) as raised:
+        property_from_maricopa(payload, day=DAY)
+    assert raised.value.rule == rules.MISSING_RECORD_KEY
+    with pytest.raises(AdapterError) as raised:
+        property_from_maricopa([], day=DAY)  # type: ignore[arg-type]
+    assert raised.value.rule == rules.NOT_ADAPTABLE
+
+
+def test_a_lot_size_of_zero_is_the_assessors_no_lot() -> None:
+    record = property_from_maricopa(_record(LotSize="0"), day=DAY)
+    assert record.lot_size_square_feet is None

@@ -5,6 +5,10 @@
 tests throw arbitrary JSON-like values and RESO-shaped records with garbage values at
 it.
 
+Every record that adapts is then judged by the hard bounds
+(``phoenix_assets.quality.bounds``): it passes them or yields a violation under a known
+rule, never an exception; every ``AdapterError`` carries a known rule too.
+
 Cases found this way and fixed, kept below as regression tests: a non-string
 ``UnparsedAddress`` or a float/dict ``PostalCode`` with no usable APN, integers too long
 to print, infinite amounts, and a non-string ``ParcelNumber`` becoming an identity.
@@ -21,8 +25,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from phoenix_assets.domain import rules
 from phoenix_assets.domain.adapters import RESO_FIELDS, AdapterError, property_from_reso
 from phoenix_assets.domain.property import Property, normalize_apn
+from phoenix_assets.partitions import day_end
+from phoenix_assets.quality.bounds import Violation, hard_bound_violation
+from phoenix_assets.quality.settings import HardBounds
 
 DAY = dt.date(2026, 11, 24)
 FUZZ = settings(
@@ -110,11 +118,25 @@ def _no_usable_apn(payload: dict[str, Any]) -> bool:
         return False
 
 
+def _judged(result: Property, payload: Any) -> Violation | None:
+    """The hard bounds' verdict on an adapted record: None or a violation, never a crash."""
+    try:
+        violation = hard_bound_violation(result, DAY, HardBounds())
+    except Exception as exc:
+        raise AssertionError(
+            f"hard_bound_violation raised {type(exc).__name__}: {exc} for {payload!r}"
+        ) from exc
+    if violation is not None:
+        assert violation.rule in rules.REASONS and violation.detail
+    return violation
+
+
 def _check(payload: Any) -> None:
     try:
         result = property_from_reso(payload, source="mls", day=DAY)
     except AdapterError as exc:
         assert str(exc)  # a reason a person can act on
+        assert exc.rule in rules.REASONS, exc.rule
         return
     except Exception as exc:
         raise AssertionError(
@@ -123,6 +145,7 @@ def _check(payload: Any) -> None:
     assert isinstance(result, Property)
     assert result.snapshot_date == DAY and result.sources == ["mls"]
     assert result.property_id.startswith(("apn:", "addr:"))
+    _judged(result, payload)
 
 
 @FUZZ
@@ -154,6 +177,65 @@ def test_plausible_records_adapt(payload: dict[str, Any]) -> None:
     prop = property_from_reso(payload, source="mls", day=DAY)
     assert prop.postal_code == str(payload["PostalCode"])[:5]
     assert prop.parcel_number == normalize_apn(payload["ParcelNumber"])
+    violation = _judged(prop, payload)  # an ordinary record is inside every hard bound...
+    if payload["ListingKey"].strip():
+        assert violation is None
+    else:  # ...but a ListingKey of whitespace is no key
+        assert violation is not None and violation.rule == rules.MISSING_RECORD_KEY
+
+
+# Values on both sides of the hard bounds, well-typed so that the record adapts.
+beyond: dict[str, st.SearchStrategy[Any]] = {
+    "ListingKey": st.sampled_from(["", "  ", "L-1", "<script>x</script>"]),
+    "ListPrice": st.floats(min_value=1, max_value=1e308) | st.integers(1, 10**12),
+    "OriginalListPrice": st.floats(min_value=1e7, max_value=1e9),
+    "ClosePrice": st.floats(min_value=1e7, max_value=1e9),
+    "LivingArea": st.floats(min_value=0.001, max_value=100_000),
+    "LotSizeSquareFeet": st.floats(min_value=0, max_value=1e9),
+    "YearBuilt": st.integers(1800, 2100),
+    "ModificationTimestamp": st.datetimes(dt.datetime(2000, 1, 1), dt.datetime(9998, 12, 31)).map(
+        lambda t: t.isoformat() + "Z"
+    ),
+}
+
+
+@st.composite
+def near_the_bounds(draw: st.DrawFn) -> dict[str, Any]:
+    """A plausible record with a few fields (1 to 4) drawn across the hard bounds."""
+    record = draw(st.fixed_dictionaries(plausible))
+    for key in draw(st.lists(st.sampled_from(sorted(beyond)), min_size=1, max_size=4, unique=True)):
+        record[key] = draw(beyond[key])
+    return record
+
+
+@FUZZ
+@given(near_the_bounds())
+@example({**{"ParcelNumber": "123-45-678A", "PostalCode": "85018"}, "ListPrice": 1e308})
+@example({"ParcelNumber": "123-45-678A", "PostalCode": "85018", "YearBuilt": 2100})
+@example(
+    {"ParcelNumber": "1", "PostalCode": "85018", "ModificationTimestamp": "9999-12-31T23:59:59Z"}
+)
+def test_records_across_the_hard_bounds_pass_or_yield_a_violation(payload: dict[str, Any]) -> None:
+    try:
+        prop = property_from_reso(payload, source="mls", day=DAY)
+    except AdapterError as exc:
+        assert exc.rule in rules.REASONS
+        return
+    violation = _judged(prop, payload)
+    bounds = HardBounds()
+    outside = (
+        not (prop.listing_key or "").strip()
+        or any(
+            (price or 0) > bounds.max_list_price
+            for price in (prop.list_price, prop.original_list_price, prop.close_price)
+        )
+        or (prop.year_built or 0) > DAY.year + bounds.max_years_ahead_built
+        or (
+            prop.modification_timestamp is not None
+            and prop.modification_timestamp > day_end(DAY) + bounds.max_future_modification
+        )
+    )
+    assert (violation is not None) == outside, (violation, payload)
 
 
 # --- regressions: once raised something other than AdapterError ---

@@ -124,13 +124,13 @@ def test_a_missing_target_zip_fails_and_other_zips_are_counted() -> None:
 
 def test_quarantine_share() -> None:
     entries = [
-        {"source": "mls", "source_id": f"L{n}", "reason": "list_price: must be > 0"}
+        {"source": "mls", "source_id": f"L{n}", "rule": "invalid_field", "reason": "<b>x</b>"}
         for n in range(3)
     ]
     assert quarantine_share(197, entries[:1], max_share=0.02).passed  # 0.5%
     verdict = quarantine_share(97, entries, max_share=0.02)  # 3%
     assert not verdict.passed
     assert verdict.metadata["share"] == 0.03
-    assert verdict.metadata["top_reasons"] == {"list_price: must be > 0": 3}
+    assert verdict.metadata["by_rule"] == {"invalid_field": 3}  # by rule, never by text
     assert verdict.metadata["examples"] == ["mls:L0", "mls:L1", "mls:L2"]
     assert quarantine_share(0, [], max_share=0.02).passed

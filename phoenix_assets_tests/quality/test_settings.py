@@ -1,8 +1,10 @@
 """Thresholds of the quality checks: defaults, overrides, and errors naming the variable."""
 
+import datetime as dt
+
 import pytest
 
-from phoenix_assets.quality.settings import QualitySettings
+from phoenix_assets.quality.settings import HardBounds, QualitySettings, load_bounds
 from phoenix_assets.settings import ConfigError
 
 
@@ -119,3 +121,77 @@ def test_a_minimum_above_its_maximum_names_both() -> None:
         QualitySettings.from_env({"PHOENIX_QUALITY_MIN_LIST_PRICE": "60000000"})
     assert "PHOENIX_QUALITY_MIN_LIST_PRICE" in str(raised.value)
     assert "PHOENIX_QUALITY_MAX_LIST_PRICE" in str(raised.value)
+
+
+# --- hard bounds ------------------------------------------------------------------------------
+
+
+def test_hard_bound_defaults_with_nothing_set() -> None:
+    quality, hard = load_bounds({})
+    assert hard == HardBounds() and quality == QualitySettings()
+    assert hard.as_dict() == {
+        "max_list_price": 100_000_000,
+        "max_future_modification_hours": 24,
+        "max_years_ahead_built": 1,
+    }
+    assert hard.max_future_modification == dt.timedelta(hours=24)
+    # Every soft price bound lies inside the hard one, by default.
+    assert quality.max_list_price < hard.max_list_price
+
+
+def test_every_hard_bound_is_read_from_its_variable() -> None:
+    hard = HardBounds.from_env(
+        {
+            "PHOENIX_HARD_MAX_LIST_PRICE": "250000000",
+            "PHOENIX_HARD_MAX_FUTURE_MODIFICATION_HOURS": " 36.5 ",
+            "PHOENIX_HARD_MAX_YEARS_AHEAD_BUILT": "2",
+        }
+    )
+    assert hard == HardBounds(
+        max_list_price=250_000_000, max_future_modification_hours=36.5, max_years_ahead_built=2
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("PHOENIX_HARD_MAX_LIST_PRICE", "999999.99", ">= 1000000 and <= 1000000000"),
+        ("PHOENIX_HARD_MAX_LIST_PRICE", "1000000001", ">= 1000000 and <= 1000000000"),
+        ("PHOENIX_HARD_MAX_FUTURE_MODIFICATION_HOURS", "0.5", ">= 1 and <= 168"),
+        ("PHOENIX_HARD_MAX_FUTURE_MODIFICATION_HOURS", "169", ">= 1 and <= 168"),
+        ("PHOENIX_HARD_MAX_YEARS_AHEAD_BUILT", "-1", ">= 0 and <= 5"),
+        ("PHOENIX_HARD_MAX_YEARS_AHEAD_BUILT", "6", ">= 0 and <= 5"),
+    ],
+)
+def test_a_hard_bound_out_of_range_names_its_variable(name: str, value: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_bounds({name: value})
+    assert str(raised.value) == f"{name}: {value} is out of range (expected {expected})"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PHOENIX_HARD_MAX_LIST_PRICE", "100M"),
+        ("PHOENIX_HARD_MAX_LIST_PRICE", "inf"),
+        ("PHOENIX_HARD_MAX_FUTURE_MODIFICATION_HOURS", "a day"),
+        ("PHOENIX_HARD_MAX_YEARS_AHEAD_BUILT", "1.5"),
+    ],
+)
+def test_a_hard_bound_that_is_not_a_number_names_its_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{name}: "):
+        HardBounds.from_env({name: value})
+
+
+def test_the_soft_maximum_price_must_be_below_the_hard_one() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_bounds({"PHOENIX_QUALITY_MAX_LIST_PRICE": "100000000"})  # equal: never warns
+    message = str(raised.value)
+    assert message.startswith("PHOENIX_QUALITY_MAX_LIST_PRICE: 100000000 must be below")
+    assert "PHOENIX_HARD_MAX_LIST_PRICE (100000000)" in message
+    with pytest.raises(ConfigError, match="PHOENIX_HARD_MAX_LIST_PRICE"):
+        load_bounds({"PHOENIX_HARD_MAX_LIST_PRICE": "40000000"})  # below the soft 50M
+    quality, hard = load_bounds(
+        {"PHOENIX_QUALITY_MAX_LIST_PRICE": "99999999", "PHOENIX_HARD_MAX_LIST_PRICE": "1e8"}
+    )
+    assert quality.max_list_price < hard.max_list_price == 100_000_000

@@ -137,6 +137,9 @@ def _number_mistakes() -> list[Mistake]:
         "PHOENIX_QUALITY_MAX_QUARANTINE": ("2%", "-0.5"),
         "PHOENIX_QUALITY_MAX_INVENTORY_DROP": ("40%", "-0.1", "1.5"),
         "PHOENIX_QUALITY_INVENTORY_CHANGE_TOLERANCE": ("25%", "-1", "11"),
+        "PHOENIX_HARD_MAX_LIST_PRICE": ("100M", "999999", "1000000001", "inf"),
+        "PHOENIX_HARD_MAX_FUTURE_MODIFICATION_HOURS": ("a day", "0.5", "169"),
+        "PHOENIX_HARD_MAX_YEARS_AHEAD_BUILT": ("one", "-1", "1.5", "6"),
     }
     return [
         Mistake(f"{name}={value}", {name: value}, names=name, shows=value)
@@ -177,6 +180,12 @@ def _cross_mistakes() -> list[Mistake]:
             {"PHOENIX_QUALITY_MIN_LIST_PRICE": "60000000"},
             names="PHOENIX_QUALITY_MAX_LIST_PRICE",
             shows="60000000",
+        ),
+        Mistake(
+            "PHOENIX_HARD_MAX_LIST_PRICE=40000000 below the soft maximum",
+            {"PHOENIX_HARD_MAX_LIST_PRICE": "40000000"},
+            names="PHOENIX_QUALITY_MAX_LIST_PRICE",
+            shows="40000000",
         ),
         Mistake(
             "PHOENIX_QUALITY_MAX_PRICE_PER_SQFT=20 below the minimum",

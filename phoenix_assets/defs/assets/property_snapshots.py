@@ -11,6 +11,7 @@ import pandas as pd
 from pymongo.database import Database
 
 from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY
+from phoenix_assets.domain import rules
 from phoenix_assets.domain.adapters import AdapterError, property_from_reso
 from phoenix_assets.domain.maricopa_adapter import property_from_maricopa
 from phoenix_assets.domain.property import Property
@@ -20,7 +21,9 @@ from phoenix_assets.metrics.figures import snapshot_figures
 from phoenix_assets.metrics.recording import record_run_figures
 from phoenix_assets.metrics.resource import MetricsExporter
 from phoenix_assets.partitions import daily_partitions, day_end, day_start
-from phoenix_assets.sources.mls import MISSING_KEY_PREFIX
+from phoenix_assets.quality.bounds import hard_bound_violation
+from phoenix_assets.quality.settings import HardBounds
+from phoenix_assets.sources.mls import MISSING_KEY_PREFIX, parse_timestamp
 from phoenix_assets.storage.documents import Document
 from phoenix_assets.storage.mongo_resource import MongoResource
 from phoenix_assets.storage.partition_reader import PartitionReader
@@ -51,6 +54,8 @@ ASSET_NAME = "property_snapshots"
 INCREMENTAL_SOURCE = "mls"
 INCREMENTAL_ASSET = "raw_mls_listings"
 ASSESSOR_ASSET = "raw_maricopa_parcels"
+# The resource key of the hard bounds (a HardBounds, parsed when the code loads).
+HARD_BOUNDS_RESOURCE = "hard_bounds"
 # A day's new versions are read from this long before the day began: versions that
 # reached the log late (an overlapping collection) but were made the day before.
 LOG_OVERLAP = dt.timedelta(days=1)
@@ -64,22 +69,37 @@ ADAPTERS: dict[str, Adapter] = {
 }
 
 
-def _untrackable(raw: Document) -> str | None:
-    """Why an incremental source's version cannot be placed in its listing's history."""
+def _untrackable(raw: Document) -> tuple[str, str] | None:
+    """Why an incremental source's version cannot be placed in its listing's history, as
+    its rule and the product's sentence."""
     if str(raw.get("source_id", "")).startswith(MISSING_KEY_PREFIX):
-        return "no ListingKey: an MLS listing without one cannot be followed from day to day"
-    if not dated_by_source(raw):
         return (
-            "no usable ModificationTimestamp (missing, unreadable or more than a day ahead of "
-            "its collection): the version cannot be placed in time"
+            rules.MISSING_RECORD_KEY,
+            "no ListingKey: an MLS listing without one cannot be followed from day to day",
+        )
+    if not dated_by_source(raw):
+        payload = raw.get("payload")
+        stamp = payload.get("ModificationTimestamp") if isinstance(payload, dict) else None
+        if parse_timestamp(stamp) is not None:  # readable, so too far ahead to be trusted
+            return (
+                rules.MODIFIED_IN_THE_FUTURE,
+                "ModificationTimestamp more than a day ahead of its collection: the version "
+                "cannot be placed in time",
+            )
+        return (
+            rules.UNUSABLE_MODIFICATION_TIME,
+            "no usable ModificationTimestamp (missing or unreadable): the version cannot be "
+            "placed in time",
         )
     return None
 
 
 class _Adapting:
-    """Adapts raw documents, collecting the ones that fail for the quarantine."""
+    """Adapts raw documents, collecting for the quarantine the ones that fail to adapt or
+    break a hard bound (``phoenix_assets.quality.bounds``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, bounds: HardBounds) -> None:
+        self._bounds = bounds
         self._quarantined: dict[str, Document] = {}
         self.adapted: Counter[str] = Counter()
 
@@ -90,20 +110,29 @@ class _Adapting:
     def one(self, raw: Document, day: dt.date) -> Property | None:
         """The record adapted, or None (then it is quarantined under ``day``)."""
         source = raw["source"]
+        detail = ""
         try:
-            reason = _untrackable(raw) if source == INCREMENTAL_SOURCE else None
-            if reason is None:
+            untrackable = _untrackable(raw) if source == INCREMENTAL_SOURCE else None
+            if untrackable is None:
                 record = ADAPTERS[source](raw["payload"], day)
-                self.adapted[source] += 1
-                return record
+                violation = hard_bound_violation(record, day, self._bounds)
+                if violation is None:
+                    self.adapted[source] += 1
+                    return record
+                rule, reason, detail = violation.rule, violation.reason, violation.detail
+            else:
+                rule, reason = untrackable
         except AdapterError as exc:
-            reason = str(exc)
+            # The adapter's message may quote the source's values: kept as the detail.
+            rule, reason, detail = exc.rule, rules.reason_for(exc.rule), str(exc)
         entry = quarantine_entry(
             asset=ASSET_NAME,
             partition_key=day.isoformat(),
             source=source,
             source_id=raw["source_id"],
+            rule=rule,
             reason=reason,
+            detail=detail,
             payload=raw["payload"],
         )
         self._quarantined[entry["_id"]] = entry
@@ -113,7 +142,9 @@ class _Adapting:
         return [record for raw in raws if (record := self.one(raw, day)) is not None]
 
 
-def _latest_parcels(db: Database[Document], apns: set[str], day: dt.date) -> dict[str, Property]:
+def _latest_parcels(
+    db: Database[Document], apns: set[str], day: dt.date, bounds: HardBounds
+) -> dict[str, Property]:
     """By APN, the latest Assessor record of these parcels within the window before ``day``.
 
     A record that does not adapt was quarantined on its own day; it is skipped here.
@@ -132,7 +163,7 @@ def _latest_parcels(db: Database[Document], apns: set[str], day: dt.date) -> dic
         kept = latest.get(raw["source_id"])
         if kept is None or raw["partition_key"] > kept["partition_key"]:
             latest[raw["source_id"]] = raw
-    adapted = _Adapting()(latest.values(), day)
+    adapted = _Adapting(bounds)(latest.values(), day)
     return {p.parcel_number: p for p in adapted if p.parcel_number}
 
 
@@ -221,6 +252,7 @@ def property_snapshots(
     context: dg.AssetExecutionContext,
     mongo: MongoResource,
     metrics: MetricsExporter,
+    hard_bounds: dg.ResourceParam[HardBounds],
     previous_snapshots: pd.DataFrame,
     raw_demo_listings: PartitionReader,
 ) -> list[Property]:
@@ -234,13 +266,15 @@ def property_snapshots(
     Assessor's facts from their parcel's latest record of the last 60 days, and parcels
     fetched that day are included. Records join on parcel number (APN) first,
     normalized address second; each field keeps the source that said it (`provenance`).
-    Records that fail validation go to the `quarantine` collection with the reason and
-    the raw payload, never silently dropped.
+    Records that fail validation or break a hard bound (a price above any Arizona sale,
+    a modification far in the future, a year built years ahead, an area of zero, no
+    record key) go to the `quarantine` collection with their rule, the reason and the
+    raw payload, never silently dropped.
     """
     started = time.monotonic()
     read_at = dt.datetime.now(dt.UTC)
     db = mongo.get_database()
-    adapt = _Adapting()
+    adapt = _Adapting(hard_bounds)
     first_day = dt.date.fromisoformat(context.partition_keys[0])
     previous_key = (first_day - dt.timedelta(days=1)).isoformat()
     previous_entry = manifest_entry(db, ASSET_NAME, previous_key)
@@ -282,7 +316,7 @@ def property_snapshots(
             day,
             listings=[*listings_today, *mls_today],
             parcels_today=parcels_today,
-            latest_parcels=_latest_parcels(db, listed_apns, day),
+            latest_parcels=_latest_parcels(db, listed_apns, day, hard_bounds),
         )
         snapshots.extend(snapshot)
         carried = next_carried  # a range is built day after day, each from the one before
@@ -295,8 +329,8 @@ def property_snapshots(
         )
     context.add_output_metadata(
         {
-            "quarantine_reasons": dg.MetadataValue.json(
-                dict(Counter(q["reason"] for q in adapt.quarantined).most_common(5))
+            "quarantine_by_rule": dg.MetadataValue.json(
+                dict(Counter(q["rule"] for q in adapt.quarantined).most_common())
             ),
             "adapted_by_source": dg.MetadataValue.json(dict(adapt.adapted)),
             "properties_by_source": dg.MetadataValue.json(

@@ -28,12 +28,13 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 )
 from pymongo.database import Database
 
+from phoenix_assets.defs.assets.property_snapshots import HARD_BOUNDS_RESOURCE
 from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY
 from phoenix_assets.failures import retry_transient_only
 from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.pipeline_config import PipelineConfig
 from phoenix_assets.quality import integrity, inventory, profile
-from phoenix_assets.quality.settings import QualitySettings
+from phoenix_assets.quality.settings import QualitySettings, load_bounds
 from phoenix_assets.quality.verdict import Verdict
 from phoenix_assets.storage.documents import Document
 from phoenix_assets.storage.mongo_resource import MongoResource
@@ -318,7 +319,7 @@ def _stored_counts(db: Database[Document], keys: Sequence[str]) -> dict[str, int
 def _quarantined(db: Database[Document], keys: Sequence[str]) -> dict[str, list[Document]]:
     by_day: dict[str, list[Document]] = defaultdict(list)
     query = {"asset": COLLECTION, "partition_key": keys[0] if len(keys) == 1 else {"$in": keys}}
-    fields = {"partition_key": 1, "reason": 1, "source": 1, "source_id": 1}
+    fields = {"partition_key": 1, "rule": 1, "source": 1, "source_id": 1}
     for entry in db[QUARANTINE_COLLECTION].find(query, fields):
         by_day[entry.get("partition_key", "")].append(entry)
     return by_day
@@ -397,8 +398,11 @@ def property_snapshots_profile(
 @dg.definitions
 def snapshot_checks() -> dg.Definitions:
     # Thresholds are parsed now: a bad value fails the code location's load, naming the
-    # variable, instead of a run hours later.
+    # variable, instead of a run hours later. The soft bounds (these checks') and the hard
+    # ones (property_snapshots' quarantine) are parsed together: each soft maximum must
+    # lie below its hard one.
+    quality, hard = load_bounds()
     return dg.Definitions(
         asset_checks=[property_snapshots_integrity, property_snapshots_profile],
-        resources={QUALITY_RESOURCE: QualitySettings.from_env()},
+        resources={QUALITY_RESOURCE: quality, HARD_BOUNDS_RESOURCE: hard},
     )
