@@ -7,6 +7,17 @@ charts. A weekly report shows the week (levels averaged over its days, flows sum
 with the trailing weeks' trends for the charts.
 
 Every figure is a plain number or None, so the JSON, the CSV and the HTML show the same.
+
+Every area row also says how its ZIP was collected (``collection``: ``complete``,
+``partial`` or ``not collected``, ``collection_label``, ``records_read``,
+``records_expected``; the metro row names ``partial_zips`` and ``not_collected_zips``),
+from the same recorded failures as the trust box, so the tables, the CSV rows and the
+trust box never disagree. A partly collected ZIP's figures are shown, marked with its
+label ("partly collected (N of about M records)"), never withheld.
+
+No figure of a report is a plain mean of records: the summaries' record means are
+trimmed means (``domain.market``); a week's levels are means of daily figures over its
+days, and the 4-week average a mean of weekly figures weighted by their days.
 """
 
 from __future__ import annotations
@@ -18,6 +29,11 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from phoenix_assets.domain.collection import (
+    area_collection,
+    metro_collection,
+    period_collection,
+)
 from phoenix_assets.domain.market import METRO, week_days
 from phoenix_assets.reports.measures import (
     MEASURE_NAMES,
@@ -117,6 +133,20 @@ def _figures(row: Mapping[Any, Any]) -> dict[str, Any]:
     return values
 
 
+def _day_collection(area: str, quality: QualityFacts, day: str) -> dict[str, Any]:
+    """The collection fields of an area's row on ``day``, from the trust box's facts."""
+    of_day = [s for s in quality.shortfalls if s.day == day]
+    if area == METRO:
+        return metro_collection(of_day)
+    return area_collection([s for s in of_day if s.zip_code == area])
+
+
+def _week_collection(area: str, quality: QualityFacts) -> dict[str, Any]:
+    """The collection fields of an area's row over the week's days."""
+    shortfalls = [s for s in quality.shortfalls if area == METRO or s.zip_code == area]
+    return period_collection(shortfalls, metro=area == METRO)
+
+
 def _history_rows(frame: pd.DataFrame, period_field: str) -> list[dict[str, Any]]:
     rows = []
     for record in frame.to_dict(orient="records"):
@@ -161,7 +191,12 @@ def daily_report_data(
         )
     by_area = {str(row["area"]): row for row in today.to_dict(orient="records")}
     areas = tuple(
-        {"area": area, "area_type": by_area[area].get("area_type"), **_figures(by_area[area])}
+        {
+            "area": area,
+            "area_type": by_area[area].get("area_type"),
+            **_figures(by_area[area]),
+            **_day_collection(area, quality, day),
+        }
         for area in _area_order(list(by_area))
     )
     return ReportData(
@@ -244,6 +279,7 @@ def weekly_report_data(
             row[f"{name}_vs_4wk_avg"] = change
             row[f"{name}_vs_4wk_avg_pct"] = pct
         row["weeks_in_4wk_avg"] = int(previous["partition_key"].nunique()) if len(previous) else 0
+        row |= _week_collection(area, quality)
         rows.append(row)
     end = dt.date.fromisoformat(week) + dt.timedelta(days=6)
     return ReportData(

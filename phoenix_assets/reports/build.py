@@ -110,6 +110,8 @@ def webhook_summary(report: BuiltReport, files: ReportFiles | None) -> dict[str,
     zips = {}
     for row in data.zip_rows:
         figures = {name: row.get(name) for name in key_figures}
+        # Marked, as in every format: a partly collected ZIP's figures carry its label.
+        figures |= {name: row.get(name) for name in ("collection", "collection_label")}
         if data.kind == "weekly":
             figures |= {name: row.get(name) for name in weekly_changes}
         zips[row["area"]] = figures
@@ -121,6 +123,10 @@ def webhook_summary(report: BuiltReport, files: ReportFiles | None) -> dict[str,
         "last_day": data.last_day,
         "demo": data.quality.demo,
         "headline": data.headline,
+        "collection": {
+            name: data.metro.get(name)
+            for name in ("collection", "collection_label", "partial_zips", "not_collected_zips")
+        },
         "zips": zips,
         "quality": data.quality.to_dict(),
         "files": files.as_dict() if files else {},

@@ -220,6 +220,10 @@ def _zip_line(zip_code: str, figures: Mapping[str, Any]) -> str:
     names = [name for name in ZIP_KEY_FIGURES if name in numeric] or list(numeric)
     shown = [f"{figure_label(n).lower()} {format_figure(n, numeric[n])}" for n in names]
     place = f"{zip_code} {figures['city']}" if figures.get("city") else zip_code
+    # A partly (or not) collected ZIP's figures are marked with its collection label.
+    label = figures.get("collection_label")
+    if figures.get("collection") not in (None, "complete") and isinstance(label, str):
+        place = f"{place} ({label})"
     return f"{place}: {' · '.join(shown[:FIGURES_PER_ZIP])}" if shown else place
 
 

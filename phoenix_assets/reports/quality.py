@@ -1,7 +1,10 @@
 """What a reader needs to know to trust a report: the data-quality facts of its days.
 
-- records quarantined on those days (collection ``quarantine``), with the main reasons;
-- ZIP codes a source failed to collect (collection ``collection_failures``);
+- records quarantined on those days (collection ``quarantine``), counted by rule (a
+  stable name; the reader sees the product's sentence for it, never source text);
+- ZIP codes a source failed to collect (collection ``collection_failures``): "partly
+  collected (N of about M records)" when it read some before the failure, "not
+  collected" when it read none (see ``domain.collection``);
 - the asset checks that warned or failed for those days, read from the Dagster
   instance (each check evaluation is recorded per day, see ``defs/checks``);
 - the days missing from the period (a week computed from fewer than seven days);
@@ -28,9 +31,11 @@ from dagster._core.storage.asset_check_execution_record import (
 )
 from pymongo.database import Database
 
+from phoenix_assets.domain.collection import PARTIAL, Shortfall, zip_statuses
+from phoenix_assets.domain.rules import UNCLASSIFIED, reason_for
 from phoenix_assets.partitions import START_DATE, day_end
 from phoenix_assets.settings import KNOWN_SOURCES
-from phoenix_assets.storage.collection_failures import COLLECTION_FAILURES
+from phoenix_assets.storage.collection_failures import COLLECTION_FAILURES, shortfall_of
 from phoenix_assets.storage.documents import Document
 from phoenix_assets.storage.partition_store import MANIFEST_COLLECTION
 from phoenix_assets.storage.quarantine import QUARANTINE_COLLECTION
@@ -41,7 +46,6 @@ DEMO_SOURCE = "demo"
 # The incremental source (its listings are a state built over days) and its version log.
 INCREMENTAL_SOURCE = "mls"
 INCREMENTAL_LOG = "raw_mls_listings"
-_MAX_REASONS = 5
 _MAX_REASON_LENGTH = 160
 
 Outcome = Literal["passed", "warned", "failed", "not finished", "not evaluated"]
@@ -53,13 +57,32 @@ def _count(number: int, noun: str) -> str:
 
 @dataclass(frozen=True)
 class FailedZip:
-    """A ZIP code a source could not collect on a day."""
+    """A ZIP code a source could not collect (in whole or in part) on a day.
+
+    ``records_read``: the records read for it before the failure (0: not collected);
+    ``records_expected``: about how many a whole collection returns, when known.
+    """
 
     source: str
     zip_code: str
     day: str
     kind: str
     reason: str
+    records_read: int = 0
+    records_expected: int | None = None
+
+    def shortfall(self) -> Shortfall:
+        return Shortfall(
+            source=self.source,
+            zip_code=self.zip_code,
+            day=self.day,
+            records_read=self.records_read,
+            records_expected=self.records_expected,
+        )
+
+    def label(self) -> str:
+        """The collection in words: "not collected", or "partly collected (...)"."""
+        return self.shortfall().label()
 
 
 @dataclass(frozen=True)
@@ -122,7 +145,7 @@ class QualityFacts:
     days: tuple[str, ...]
     missing_days: tuple[str, ...] = ()
     quarantined: int = 0
-    quarantine_reasons: tuple[tuple[str, int], ...] = ()
+    quarantine_by_rule: tuple[tuple[str, int], ...] = ()  # (rule, records), most first
     failed_zips: tuple[FailedZip, ...] = ()
     checks: tuple[CheckOutcome, ...] = ()
     sources: tuple[str, ...] = ()
@@ -133,6 +156,12 @@ class QualityFacts:
     def demo(self) -> bool:
         """Whether (some of) the figures come from the offline demo source."""
         return DEMO_SOURCE in self.sources
+
+    @property
+    def quarantine_reasons(self) -> tuple[tuple[str, int], ...]:
+        """The quarantine by rule as the reader sees it: the product's sentence for each
+        rule, never a source's text."""
+        return tuple((reason_for(rule), count) for rule, count in self.quarantine_by_rule)
 
     @property
     def checks_not_passed(self) -> tuple[CheckOutcome, ...]:
@@ -168,6 +197,32 @@ class QualityFacts:
         return tuple(gap for gap in self.day_before_gaps if gap.stale)
 
     @property
+    def shortfalls(self) -> tuple[Shortfall, ...]:
+        """The failed collections, as the summaries and tables label them."""
+        return tuple(failure.shortfall() for failure in self.failed_zips)
+
+    def collection_problems(self) -> list[str]:
+        """The verdict's words on collection: the partly collected ZIPs with their
+        records, then the ZIPs not collected at all (a ZIP per day it failed)."""
+        partial: list[str] = []
+        missing: list[str] = []
+        many_days = len({f.day for f in self.failed_zips}) > 1
+        for day in sorted({f.day for f in self.failed_zips}):
+            of_day = [s for s in self.shortfalls if s.day == day]
+            for zip_code, (status, label) in zip_statuses(of_day).items():
+                where = f"{zip_code} on {day}" if many_days else zip_code
+                if status == PARTIAL:
+                    partial.append(f"{where} {label.removeprefix('partly collected ')}")
+                else:
+                    missing.append(where)
+        problems = []
+        if partial:
+            problems.append(f"ZIP codes partly collected: {', '.join(partial)}")
+        if missing:
+            problems.append(f"ZIP codes not collected: {', '.join(missing)}")
+        return problems
+
+    @property
     def trustworthy(self) -> bool:
         """Nothing to warn the reader about."""
         return not (
@@ -188,9 +243,7 @@ class QualityFacts:
             problems.append(f"{stale[0].day} built without {stale[0].day_before}'s snapshot")
         elif stale:
             problems.append(f"{len(stale)} days built without the day before's snapshot")
-        if self.failed_zips:
-            zips = sorted({f.zip_code for f in self.failed_zips})
-            problems.append(f"ZIP codes not collected: {', '.join(zips)}")
+        problems.extend(self.collection_problems())
         if self.quarantined:
             problems.append(_count(self.quarantined, "record") + " quarantined")
         failed = [c for c in self.checks if c.outcome == "failed"]
@@ -213,10 +266,10 @@ class QualityFacts:
             "days": list(self.days),
             "missing_days": list(self.missing_days),
             "quarantined": self.quarantined,
-            "quarantine_reasons": [
-                {"reason": reason, "records": count} for reason, count in self.quarantine_reasons
+            "quarantine_by_rule": dict(self.quarantine_by_rule),
+            "failed_zips": [
+                asdict(failure) | {"collection": failure.label()} for failure in self.failed_zips
             ],
-            "failed_zips": [asdict(failure) for failure in self.failed_zips],
             "checks_evaluated": len(self.checks),
             "checks_passed": self.checks_passed,
             "checks_not_passed": [asdict(check) for check in self.checks_not_passed],
@@ -235,7 +288,7 @@ class StoredFacts:
     """What MongoDB says about the days: quarantine, failed ZIPs, sources."""
 
     quarantined: int
-    quarantine_reasons: tuple[tuple[str, int], ...]
+    quarantine_by_rule: tuple[tuple[str, int], ...]
     failed_zips: tuple[FailedZip, ...]
     sources: tuple[str, ...]
     day_before_gaps: tuple[DayBeforeGap, ...] = ()
@@ -341,9 +394,10 @@ def read_stored_facts(db: Database[Document], days: Sequence[str]) -> StoredFact
     if not days:
         return StoredFacts(0, (), (), ())
     when = {"partition_key": _days_filter(days)}
-    reasons: Counter[str] = Counter(
-        _short(entry.get("reason", "unknown"))
-        for entry in db[QUARANTINE_COLLECTION].find(when, {"reason": 1})
+    # By rule, a stable name: an entry's reason or detail may once have quoted a source.
+    by_rule: Counter[str] = Counter(
+        str(entry.get("rule") or UNCLASSIFIED)
+        for entry in db[QUARANTINE_COLLECTION].find(when, {"rule": 1})
     )
     failures = sorted(
         (
@@ -353,6 +407,8 @@ def read_stored_facts(db: Database[Document], days: Sequence[str]) -> StoredFact
                 day=str(doc.get("partition_key", "")),
                 kind=str(doc.get("kind", "")),
                 reason=_short(doc.get("reason", "")),
+                records_read=(shortfall := shortfall_of(doc)).records_read,
+                records_expected=shortfall.records_expected,
             )
             for doc in db[COLLECTION_FAILURES].find(when)
         ),
@@ -369,8 +425,8 @@ def read_stored_facts(db: Database[Document], days: Sequence[str]) -> StoredFact
                 found.add(source)
     sources = [source for source in KNOWN_SOURCES if source in found]
     return StoredFacts(
-        quarantined=sum(reasons.values()),
-        quarantine_reasons=tuple(reasons.most_common(_MAX_REASONS)),
+        quarantined=sum(by_rule.values()),
+        quarantine_by_rule=tuple(by_rule.most_common()),
         failed_zips=tuple(failures),
         sources=tuple(sources),
         day_before_gaps=tuple(read_day_before_gaps(db, days)),
@@ -472,7 +528,7 @@ def quality_facts(
         days=tuple(days),
         missing_days=tuple(missing_days),
         quarantined=stored.quarantined,
-        quarantine_reasons=stored.quarantine_reasons,
+        quarantine_by_rule=stored.quarantine_by_rule,
         failed_zips=stored.failed_zips,
         checks=tuple(checks),
         sources=stored.sources,
@@ -486,6 +542,9 @@ def quality_metadata(facts: QualityFacts) -> Mapping[str, Any]:
     return {
         "quarantined": facts.quarantined,
         "zip_codes_failed": len({(f.source, f.zip_code, f.day) for f in facts.failed_zips}),
+        "zip_codes_partly_collected": len(
+            {(f.zip_code, f.day) for f in facts.failed_zips if f.records_read}
+        ),
         "checks_not_passed": len(facts.checks_not_passed),
         "missing_days": len(facts.missing_days),
         "days_built_without_day_before": len(facts.stale_days),

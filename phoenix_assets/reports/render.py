@@ -77,6 +77,24 @@ def _area_label(area: str) -> str:
     return "Phoenix metro" if area == METRO else f"ZIP {area}"
 
 
+def _collection(row: dict[str, Any]) -> str:
+    """An area's collection mark: "" when complete, else its label (a partly collected
+    ZIP's figures are shown, marked with it)."""
+    if row.get("collection") in (None, "complete"):
+        return ""
+    return str(row.get("collection_label") or row.get("collection"))
+
+
+def _collection_note(row: dict[str, Any], weekly: bool) -> str:
+    """The mark under a ZIP's table: its label, and (a day) what its figures rest on."""
+    label = _collection(row)
+    if not label or weekly:
+        return label
+    if row.get("collection") == "partial":
+        return f"{label}: figures from the records read before the failure"
+    return f"{label}: no record of it was read that day"
+
+
 def _context(
     data: ReportData, charts: Sequence[Chart], *, email: bool, files: dict[str, str]
 ) -> dict[str, Any]:
@@ -98,6 +116,7 @@ def _context(
             {"label": m.label, "cell": _cell(metro, m, weekly)} for m in measures if metro
         ],
         "weeks_in_avg": metro.get("weeks_in_4wk_avg"),
+        "metro_collection": _collection(metro) if metro else "",
         "quality": quality,
         "check_groups": quality.check_groups(),
         # Days built without the day before's snapshot: stale ones (MLS listings may be
@@ -121,6 +140,7 @@ def _context(
         "overview": [
             {
                 "area": _area_label(row["area"]),
+                "collection": _collection(row),
                 "cells": [format_value(row.get(m.name), m.unit) for m in measures],
             }
             for row in data.areas
@@ -129,6 +149,7 @@ def _context(
             {
                 "area": _area_label(row["area"]),
                 "id": f"area-{row['area']}",
+                "collection": _collection_note(row, weekly),
                 "rows": [{"label": m.label, "cell": _cell(row, m, weekly)} for m in measures],
             }
             for row in data.zip_rows

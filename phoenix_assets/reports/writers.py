@@ -2,6 +2,9 @@
 
 Both carry the same numbers, unrounded: the CSV writes each float with ``repr`` (the
 shortest text that reads back to the same float) and a missing value as an empty cell.
+Both carry each area's collection status (``collection``, ``collection_label``,
+``records_read``, ``records_expected``; the metro's ``partial_zips`` and
+``not_collected_zips``, a list in the JSON, ``;``-separated in the CSV).
 """
 
 from __future__ import annotations
@@ -58,6 +61,8 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, float):
         return repr(value)
+    if isinstance(value, list | tuple):
+        return "; ".join(str(item) for item in value)
     return str(value)
 
 
@@ -81,7 +86,10 @@ def markdown_table(data: ReportData) -> str:
         header.append("median list price vs week before")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in data.areas:
-        cells = [str(row["area"]), *(format_value(row.get(m.name), m.unit) for m in measures)]
+        area = str(row["area"])
+        if row.get("collection") not in (None, "complete"):
+            area += f" ({row.get('collection_label')})"
+        cells = [area, *(format_value(row.get(m.name), m.unit) for m in measures)]
         if weekly:
             cells.append(
                 format_change(

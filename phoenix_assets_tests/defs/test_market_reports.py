@@ -145,6 +145,8 @@ def test_the_csv_reads_back_to_the_numbers_of_the_json(
                 assert row[name] == "", name
             elif isinstance(value, (int, float)):
                 assert float(row[name]) == value, name  # exact: no rounding on the way
+            elif isinstance(value, list):  # the metro's partial / not collected ZIPs
+                assert row[name] == "; ".join(str(item) for item in value), name
             else:
                 assert row[name] == str(value)
 
@@ -239,7 +241,8 @@ def test_the_quality_facts_are_what_the_runs_recorded(market_reports_run: Report
     quarantined = list(run.db["quarantine"].find({"partition_key": QUARANTINE_DAY}))
     quality = _daily_json(run, QUARANTINE_DAY)["quality"]
     assert quality["quarantined"] == len(quarantined) == 1
-    assert "list_price" in quality["quarantine_reasons"][0]["reason"]
+    assert quality["quarantine_by_rule"] == {quarantined[0]["rule"]: 1}
+    assert quarantined[0]["rule"] == "invalid_field" and "list_price" in quarantined[0]["detail"]
     assert {(c["check"], c["outcome"]) for c in quality["checks_not_passed"]} == _not_passed(
         run.quarantine_rerun, QUARANTINE_DAY
     )
@@ -249,7 +252,15 @@ def test_the_quality_facts_are_what_the_runs_recorded(market_reports_run: Report
         ("mls", FAILED_ZIP.zip_code, FAILED_ZIP_DAY)
     ]
     html = (run.reports_dir / "daily" / f"phoenix-market-{FAILED_ZIP_DAY}.html").read_text()
-    assert f"{FAILED_ZIP.zip_code} (mls, {FAILED_ZIP_DAY})" in html
+    assert f"{FAILED_ZIP.zip_code} (mls, {FAILED_ZIP_DAY}): <strong>not collected</strong>" in html
+    # Recorded without records read: not collected, in the trust box and the ZIP's row.
+    assert quality["verdict"].startswith(
+        f"Read with care: ZIP codes not collected: {FAILED_ZIP.zip_code}"
+    )
+    area = next(
+        a for a in _daily_json(run, FAILED_ZIP_DAY)["areas"] if a["area"] == FAILED_ZIP.zip_code
+    )
+    assert area["collection"] == "not collected"
 
     # The week holds both days' facts, and each of its days' check results.
     quality = _weekly_json(run, WEEK)["quality"]

@@ -20,6 +20,8 @@ from phoenix_assets.metrics.recording import record_run_figures
 from phoenix_assets.metrics.resource import MetricsExporter
 from phoenix_assets.partitions import daily_partitions, weekly_partitions
 from phoenix_assets.pipeline_config import PipelineConfig
+from phoenix_assets.storage.collection_failures import read_shortfalls
+from phoenix_assets.storage.mongo_resource import MongoResource
 from phoenix_assets.storage.partition_store import COLUMNS, NATURAL_KEY
 
 
@@ -45,6 +47,7 @@ def _metro_headline(rows: pd.DataFrame, columns: list[str]) -> dict[str, float |
 def daily_market_summary(
     context: dg.AssetExecutionContext,
     pipeline: PipelineConfig,
+    mongo: MongoResource,
     metrics: MetricsExporter,
     property_snapshots: pd.DataFrame,
 ) -> pd.DataFrame:
@@ -53,8 +56,19 @@ def daily_market_summary(
     Active, new, pending and closed listings; median and mean list price; median price
     per square foot and days on market (active listings); price cuts and rises that day.
     Every configured ZIP gets a row, with zeros where it had no listings.
+
+    `mean_list_price` is a trimmed mean (10 % of the listings off each end, rounded up;
+    the median for 3 or 4 listings) over the same listings as `median_list_price`: one
+    absurd price cannot move it by orders of magnitude.
+
+    Each row says how its ZIP was collected (`collection`: `complete`, `partial` or
+    `not collected`; `collection_label`, e.g. "partly collected (4 of about 40
+    records)"; `records_read`, `records_expected`), from `collection_failures`. A partly
+    collected ZIP keeps its figures, marked; the metro row names the partly collected
+    (`partial_zips`) and not collected (`not_collected_zips`) ZIPs.
     """
     started = time.monotonic()
+    shortfalls = read_shortfalls(mongo.get_database(), list(context.partition_keys))
     by_day = (
         dict(tuple(property_snapshots.groupby("partition_key"))) if len(property_snapshots) else {}
     )
@@ -63,15 +77,27 @@ def daily_market_summary(
         row
         for partition_key in context.partition_keys
         for row in summarize_day(
-            by_day.get(partition_key, no_listings), partition_key, pipeline.zip_code_list
+            by_day.get(partition_key, no_listings),
+            partition_key,
+            pipeline.zip_code_list,
+            shortfalls,
         )
     ]
     summary = pd.DataFrame.from_records(rows)
     headline = _metro_headline(
         summary, ["active_listings", "new_listings", "closed_sales", "median_list_price"]
     )
+    partial = sorted({f"{s.zip_code} ({s.day})" for s in shortfalls if s.records_read})
+    if partial:
+        context.log.warning(f"figures of partly collected ZIP codes, marked: {partial}")
     context.add_output_metadata(
         {f"metro_{name}": value for name, value in headline.items() if value is not None}
+        | {
+            "zip_codes_partly_collected": dg.MetadataValue.json(partial),
+            "zip_codes_not_collected": dg.MetadataValue.json(
+                sorted({f"{s.zip_code} ({s.day})" for s in shortfalls if not s.records_read})
+            ),
+        }
     )
     record_run_figures(
         context, metrics, row_figures(started=started, rows=len(summary), metadata_key="areas")

@@ -9,7 +9,7 @@ MLS inventory baselines).
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import dagster as dg
@@ -23,7 +23,10 @@ from phoenix_assets.metrics.resource import MetricsExporter
 from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.sources.collection import CollectionResult
 from phoenix_assets.sources.envelope import raw_document
-from phoenix_assets.storage.collection_failures import replace_collection_failures
+from phoenix_assets.storage.collection_failures import (
+    expected_records,
+    replace_collection_failures,
+)
 from phoenix_assets.storage.documents import Document, to_documents
 from phoenix_assets.storage.partition_store import (
     NATURAL_KEY,
@@ -204,14 +207,27 @@ def record_failures(
     result: CollectionResult,
     zip_codes: Sequence[str],
     partition_keys: Sequence[str],
+    *,
+    changes_only: Collection[str] = (),
 ) -> None:
     """Record the run's failed ZIPs; fail the run, storing nothing, if every ZIP failed.
 
     A run that lost some ZIPs stores the others and goes on; the failed ones are in
-    ``collection_failures`` and are retried by the next run.
+    ``collection_failures`` and are retried by the next run, each with the records read
+    for it before the failure (they are stored with the rest: "partly collected") and
+    about how many a whole collection returns (``expected_records``; unknown for the
+    ZIPs in ``changes_only``, whose request asked only for what changed).
     """
-    replace_collection_failures(db, result.source, collection_day(partition_keys), result.failures)
+    day = collection_day(partition_keys)
     failed = set(result.zip_codes_failed)
+    read = Counter(r.zip_code for r in result.records if r.zip_code in failed)
+    asked_whole = sorted(z for z in failed if z not in set(changes_only) and z != "*")
+    expected: dict[str, int | None] = (
+        expected_records(db, result.source, asked_whole, day) if asked_whole else {}
+    )
+    replace_collection_failures(
+        db, result.source, day, result.failures, records_read=read, records_expected=expected
+    )
     if zip_codes and failed >= set(zip_codes):
         reasons = "; ".join(sorted({f.reason for f in result.failures}))[:2000]
         raise dg.Failure(
