@@ -89,6 +89,7 @@ LEDGER_SENT = "sent"
 # send: an SMTP exchange times out after 30 s per operation, a webhook after 4 attempts
 # of 10 s with at most 20 s between them.
 CLAIM_LEASE = dt.timedelta(minutes=30)
+_LEASE_MINUTES = CLAIM_LEASE // dt.timedelta(minutes=1)  # as the log lines say it
 # How often a run tries to claim when claims are released or taken over under it.
 _CLAIM_ATTEMPTS = 3
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -427,10 +428,16 @@ def ledger_id(kind: str, period: str, label: str) -> str:
 
 @dataclass(frozen=True)
 class _Claim:
-    """This run's claim on one send: its token and the ledger document it wrote."""
+    """This run's claim on one send: its ledger key, its token and the document it wrote."""
 
+    key: str
     token: str
     fields: dict[str, Any]  # the document but its ``_id``
+
+    @property
+    def held(self) -> dict[str, str]:
+        """The filter matching the ledger document while it is still this claim."""
+        return {"_id": self.key, "claim": self.token}
 
 
 def _epoch_us(when: dt.datetime) -> int:
@@ -439,7 +446,7 @@ def _epoch_us(when: dt.datetime) -> int:
     return (when - _EPOCH) // dt.timedelta(microseconds=1)
 
 
-def _new_claim(message: ReportMessage, channel: _Channel) -> _Claim:
+def _new_claim(key: str, message: ReportMessage, channel: _Channel) -> _Claim:
     token = uuid.uuid4().hex
     now = dt.datetime.now(dt.UTC)
     fields = {
@@ -453,7 +460,7 @@ def _new_claim(message: ReportMessage, channel: _Channel) -> _Claim:
         "claimed_at": now,
         "claimed_us": _epoch_us(now),
     }
-    return _Claim(token=token, fields=fields)
+    return _Claim(key=key, token=token, fields=fields)
 
 
 def _is_stale(held: Mapping[str, Any], now_us: int) -> bool:
@@ -469,7 +476,7 @@ def _claim(ledger: Collection, key: str, message: ReportMessage, channel: _Chann
     """Claim the send of ``key``: this run's claim, or why it must not send
     (``ALREADY_SENT``, ``BEING_SENT``). A ``PyMongoError`` is the caller's."""
     for _ in range(_CLAIM_ATTEMPTS):
-        claim = _new_claim(message, channel)
+        claim = _new_claim(key, message, channel)
         try:
             ledger.insert_one({"_id": key, **claim.fields})
             return claim
@@ -530,20 +537,15 @@ def _deliver_once(
         reason = f"unexpected {type(exc).__name__}"
     else:
         log.info("Sent report %r by %s", message.title, channel.name)
-        _record(ledger, key, claim, message, channel, log)
+        _record(ledger, claim, message, channel, log)
         return SENT
     log.error("Could not send report %r by %s: %s", message.title, channel.name, reason)
-    _release(ledger, key, claim, message, channel, log)
+    _release(ledger, claim, message, channel, log)
     return f"failed: {reason}"
 
 
 def _record(
-    ledger: Collection,
-    key: str,
-    claim: _Claim,
-    message: ReportMessage,
-    channel: _Channel,
-    log: LogLike,
+    ledger: Collection, claim: _Claim, message: ReportMessage, channel: _Channel, log: LogLike
 ) -> None:
     """Mark this run's claim sent. The document is replaced whole rather than ``$set``:
     its dates are then written as dates on any server."""
@@ -555,7 +557,7 @@ def _record(
         "sent_us": _epoch_us(sent_at),
     }
     try:
-        marked = ledger.replace_one({"_id": key, "claim": claim.token}, sent).matched_count == 1
+        marked = ledger.replace_one(claim.held, sent).matched_count == 1
         problem = "its claim was no longer there"
     except PyMongoError as exc:
         marked, problem = False, type(exc).__name__
@@ -567,21 +569,16 @@ def _record(
             channel.name,
             LEDGER_COLLECTION,
             problem,
-            CLAIM_LEASE // dt.timedelta(minutes=1),
+            _LEASE_MINUTES,
         )
 
 
 def _release(
-    ledger: Collection,
-    key: str,
-    claim: _Claim,
-    message: ReportMessage,
-    channel: _Channel,
-    log: LogLike,
+    ledger: Collection, claim: _Claim, message: ReportMessage, channel: _Channel, log: LogLike
 ) -> None:
     """Delete this run's claim after a failed send, so the next attempt sends."""
     try:
-        ledger.delete_one({"_id": key, "claim": claim.token})
+        ledger.delete_one(claim.held)
     except PyMongoError as exc:
         log.error(
             "Could not release the claim on report %r by %s in %s (%s): it is sent again "
@@ -590,7 +587,7 @@ def _release(
             channel.name,
             LEDGER_COLLECTION,
             type(exc).__name__,
-            CLAIM_LEASE // dt.timedelta(minutes=1),
+            _LEASE_MINUTES,
         )
 
 
