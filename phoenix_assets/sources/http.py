@@ -4,7 +4,9 @@
   in flight, applied to every attempt, retries included;
 - retries with exponential backoff and jitter (``tenacity``) on 429, 5xx, timeouts and
   connection errors, honouring ``Retry-After``;
-- a total time budget per run; connection pooling through one ``httpx.AsyncClient``;
+- a total time budget per run, and an optional request budget counted here, at the one
+  place every attempt passes (retries included, whatever transport or proxy carries it);
+- connection pooling through one ``httpx.AsyncClient``;
 - authentication failures stop the source at once (no retry storm) with a message
   naming the variable to set;
 - no secret ever appears in an exception, a log line or metadata: every message goes
@@ -81,37 +83,67 @@ class SourceHttpSettings:
 
 
 class SourceError(Exception):
-    """A request to a source failed; the message is already redacted."""
+    """A request to a source failed; the message is already redacted.
+
+    ``kind`` names the failure for ``collection_failures`` and the run's figures
+    (``auth``, ``budget``, ``timeout``, ``connection``, ``http_<status>``, ``html_body``,
+    ``bad_json``, ...): set where the error is raised, never guessed from the message.
+    """
 
     retryable = False
+    default_kind = "source_error"
+    kind_from_status = True  # an HTTP error status names the kind: ``http_404``
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(self, message: str, *, kind: str | None = None, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+        if kind is None:
+            by_status = self.kind_from_status and status is not None and status >= 400
+            kind = f"http_{status}" if by_status else self.default_kind
+        self.kind = kind
 
 
 class RetryableError(SourceError):
     """A failure worth another try (429, 5xx, timeout, truncated body)."""
 
     retryable = True
+    default_kind = "error"
 
     def __init__(
-        self, message: str, *, status: int | None = None, retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        kind: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
     ) -> None:
-        super().__init__(message, status=status)
+        super().__init__(message, kind=kind, status=status)
         self.retry_after = retry_after
 
 
 class AuthenticationError(SourceError):
     """The source refused our credentials: stop the source, tell the user what to set."""
 
+    default_kind = "auth"
+    kind_from_status = False
+
 
 class UnexpectedBodyError(SourceError):
     """The source answered 200 with something that is not the JSON asked for (an HTML page)."""
 
+    default_kind = "html_body"
+    kind_from_status = False
+
 
 class BudgetExhaustedError(SourceError):
     """The run's time budget for this source is spent."""
+
+    default_kind = "budget"
+    kind_from_status = False
+
+
+class RequestBudgetSpentError(BudgetExhaustedError):
+    """The run's request budget is spent: the request was refused before the wire."""
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -169,10 +201,19 @@ class SourceClient:
         url_variable: str | None = None,
         is_auth_failure: Callable[[httpx.Response], bool] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        request_budget: int | None = None,
+        budget_variable: str | None = None,
     ) -> None:
         """``url_variable`` names the setting that holds ``base_url``: a host that cannot be
-        reached is reported with it, so the message says what to check."""
+        reached is reported with it, so the message says what to check.
+
+        ``request_budget`` caps the attempts this client sends (retries included); one
+        past it raises ``RequestBudgetSpentError`` naming ``budget_variable``, before the
+        wire. None: no cap.
+        """
         self.source = source
+        self.request_budget = request_budget
+        self._budget_variable = budget_variable
         self.policy = policy
         self.stats = RequestStats()
         self._secrets = [s for s in secrets if s]
@@ -216,6 +257,22 @@ class SourceClient:
     @property
     def budget_left_seconds(self) -> float:
         return self._deadline - time.monotonic()
+
+    @property
+    def requests_left(self) -> int | None:
+        """Attempts the request budget still allows (None: no budget)."""
+        if self.request_budget is None:
+            return None
+        return max(0, self.request_budget - self.stats.requests)
+
+    def _spend_request(self) -> None:
+        """Count one attempt, or refuse it when the request budget is spent."""
+        if self.request_budget is not None and self.stats.requests >= self.request_budget:
+            setting = f" ({self._budget_variable})" if self._budget_variable else ""
+            raise RequestBudgetSpentError(
+                f"{self.source}: request budget of {self.request_budget} spent{setting}"
+            )
+        self.stats.requests += 1
 
     async def get_json(self, url: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET ``url`` and return its JSON, retrying what is worth retrying."""
@@ -272,20 +329,22 @@ class SourceClient:
         if self.budget_left_seconds <= 0:
             raise BudgetExhaustedError(f"{self.source}: time budget spent")
         async with self._in_flight, self._limiter:
-            self.stats.requests += 1
+            self._spend_request()
             try:
                 response = await self._client.request(method, url, params=params, data=data)
             except httpx.TimeoutException as exc:
                 self.stats.failed("timeout")
                 raise RetryableError(
                     f"{self.source}: timed out ({type(exc).__name__}) waiting for "
-                    f"{self._origin(exc, url)}{self._url_hint}"
+                    f"{self._origin(exc, url)}{self._url_hint}",
+                    kind="timeout",
                 ) from None
             except httpx.TransportError as exc:
                 self.stats.failed("connection")
                 raise RetryableError(
                     f"{self.source}: connection failed to {self._origin(exc, url)} "
-                    f"({type(exc).__name__}: {self.redact(str(exc))}){self._url_hint}"
+                    f"({type(exc).__name__}: {self.redact(str(exc))}){self._url_hint}",
+                    kind="connection",
                 ) from None
         return self._json_of(response)
 
@@ -337,5 +396,6 @@ class SourceClient:
                 f"{self.source}: malformed JSON for {where} ({exc.msg} at {exc.pos})"
                 if isinstance(exc, json.JSONDecodeError)
                 else f"{self.source}: malformed JSON for {where}",
+                kind="bad_json",
                 status=status,
             ) from None

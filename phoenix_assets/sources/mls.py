@@ -62,13 +62,10 @@ from phoenix_assets.sources.collection import CollectedRecord, CollectionResult,
 from phoenix_assets.sources.envelope import payload_sha256
 from phoenix_assets.sources.http import (
     AuthenticationError,
-    BudgetExhaustedError,
     RequestStats,
-    RetryableError,
     SourceClient,
     SourceError,
     SourceHttpSettings,
-    UnexpectedBodyError,
     redact,
 )
 
@@ -400,22 +397,6 @@ class _ZipOutcome:
     inventory_taken: bool = False
 
 
-def _failure_kind(error: SourceError) -> str:
-    if isinstance(error, AuthenticationError):
-        return "auth"
-    if isinstance(error, BudgetExhaustedError):
-        return "budget"
-    if isinstance(error, UnexpectedBodyError):
-        return "html_body"
-    if isinstance(error, RetryableError):
-        if error.status is not None and error.status >= 400:
-            return f"http_{error.status}"
-        if error.status is not None:
-            return "bad_json"
-        return "timeout" if "timed out" in str(error) else "connection"
-    return f"http_{error.status}" if error.status else "source_error"
-
-
 def _url_identity(url: httpx.URL) -> tuple[Any, ...]:
     """What makes two links the same page, whatever their encoding or parameter order."""
     return (
@@ -571,7 +552,7 @@ class _MlsRun:
             return await fetching
         except SourceError as exc:
             if self.stopped is None:
-                kind = _failure_kind(exc)
+                kind = exc.kind
                 self.stopped = ZipFailure(
                     "*",
                     kind,
@@ -641,7 +622,7 @@ class _MlsRun:
         except _ZipStopped as stop:
             outcome.failure = ZipFailure(zip_code, stop.kind, self.redact(stop.reason))
         except SourceError as exc:
-            kind = _failure_kind(exc)
+            kind = exc.kind
             outcome.failure = ZipFailure(zip_code, kind, self.redact(str(exc)))
             if kind == "auth" and self.stopped is None:
                 self.stopped = ZipFailure(

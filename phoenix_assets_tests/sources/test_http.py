@@ -16,12 +16,14 @@ from phoenix_assets.sources.http import (
     AuthenticationError,
     BudgetExhaustedError,
     HttpPolicy,
+    RequestBudgetSpentError,
     RetryableError,
     SourceClient,
+    SourceError,
     UnexpectedBodyError,
     parse_retry_after,
 )
-from phoenix_assets_tests.tcp_faults import SilentServer
+from phoenix_assets_tests.tcp_faults import SilentServer, refusing_port
 
 TOKEN = "tok-SECRET-1234567890"
 FAST = HttpPolicy(
@@ -247,3 +249,173 @@ def test_parse_retry_after() -> None:
     now = time.time()
     when = email.utils.format_datetime(dt.datetime.fromtimestamp(now + 60, dt.UTC), usegmt=True)
     assert parse_retry_after(when, now=now) == pytest.approx(60, abs=1)
+
+
+# --------------------------------------------------------------------------- request budget
+
+
+def _client(server: HTTPServer, policy: HttpPolicy = FAST, **kwargs: Any) -> SourceClient:
+    return SourceClient(
+        source="test",
+        base_url=server.url_for("/"),
+        policy=policy,
+        auth_variables="TEST_TOKEN",
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("budget", [1, 3, 4])
+def test_the_request_budget_counts_retries_then_refuses_before_the_wire(
+    server: HTTPServer, budget: int
+) -> None:
+    script = Script(_json(status=503))
+    server.expect_request("/data").respond_with_handler(script)
+    policy = HttpPolicy(**{**FAST.__dict__, "max_attempts": 10})
+
+    async def go() -> tuple[SourceClient, RequestBudgetSpentError, RequestBudgetSpentError]:
+        async with _client(
+            server, policy, request_budget=budget, budget_variable="TEST_BUDGET"
+        ) as client:
+            with pytest.raises(RequestBudgetSpentError) as first:
+                await client.get_json("/data")
+            # Spent: the next request is refused without reaching the server.
+            with pytest.raises(RequestBudgetSpentError) as second:
+                await client.get_json("/data")
+            return client, first.value, second.value
+
+    client, first, second = asyncio.run(go())
+    assert len(script.arrivals) == budget == client.stats.requests
+    assert client.stats.retries == budget  # every attempt but the refused one was retried
+    assert client.requests_left == 0
+    for error in (first, second):
+        assert error.kind == "budget" and isinstance(error, BudgetExhaustedError)
+        assert "TEST_BUDGET" in str(error) and f"request budget of {budget}" in str(error)
+
+
+def test_the_request_budget_holds_exactly_under_concurrency(server: HTTPServer) -> None:
+    script = Script(_json(status=503), _json(status=503), _json({"ok": True}))
+    server.expect_request("/data").respond_with_handler(script)
+
+    async def go() -> tuple[SourceClient, list[Any]]:
+        async with _client(server, request_budget=7, budget_variable="TEST_BUDGET") as client:
+            assert client.requests_left == 7
+            results = await asyncio.gather(
+                *(client.get_json("/data") for _ in range(10)), return_exceptions=True
+            )
+            return client, results
+
+    client, results = asyncio.run(go())
+    assert len(script.arrivals) == 7 == client.stats.requests
+    refused = [r for r in results if isinstance(r, RequestBudgetSpentError)]
+    answered = [r for r in results if r == {"ok": True}]
+    # Two 503s were retried (2 of the 7 attempts); 5 requests got their answer.
+    assert (len(answered), len(refused)) == (5, 5)
+    assert client.stats.failures_by_kind == {"http_503": 2}
+
+
+def test_without_a_request_budget_nothing_is_refused(server: HTTPServer) -> None:
+    script = Script(_json({"ok": True}))
+    server.expect_request("/data").respond_with_handler(script)
+
+    async def go() -> SourceClient:
+        async with _client(server) as client:
+            for _ in range(5):
+                await client.get_json("/data")
+            return client
+
+    client = asyncio.run(go())
+    assert len(script.arrivals) == 5 and client.requests_left is None
+
+
+# --------------------------------------------------------------------------- error kinds
+
+
+def _html(status: int = 200) -> Response:
+    return Response(
+        "<!DOCTYPE html><html><body>Not here</body></html>", status=status, content_type="text/html"
+    )
+
+
+@pytest.mark.parametrize(
+    ("response", "error", "kind", "status"),
+    [
+        (_json(status=503), RetryableError, "http_503", 503),
+        (_json(status=429), RetryableError, "http_429", 429),
+        (_json(status=404), SourceError, "http_404", 404),
+        (_json(status=401), AuthenticationError, "auth", 401),
+        (_json(status=403), AuthenticationError, "auth", 403),
+        (_html(), UnexpectedBodyError, "html_body", 200),
+        (
+            Response('{"value": [1, 2', content_type="application/json"),
+            RetryableError,
+            "bad_json",
+            200,
+        ),
+    ],
+    ids=["503", "429", "404", "401", "403", "html", "truncated"],
+)
+def test_every_error_carries_its_kind(
+    server: HTTPServer, response: Response, error: type[SourceError], kind: str, status: int
+) -> None:
+    script = Script(response)
+    server.expect_request("/data").respond_with_handler(script)
+    policy = HttpPolicy(**{**FAST.__dict__, "max_attempts": 2})
+    with pytest.raises(error) as raised:
+        _get(server, policy)
+    assert type(raised.value) is error
+    assert raised.value.kind == kind and raised.value.status == status
+    assert raised.value.retryable == (error is RetryableError)
+    assert len(script.arrivals) == (2 if error is RetryableError else 1)
+    client: SourceClient = raised.value.client  # type: ignore[attr-defined]
+    assert client.stats.failures_by_kind == {kind: len(script.arrivals)}
+
+
+def test_a_source_specific_auth_failure_has_the_auth_kind_not_its_status(
+    server: HTTPServer,
+) -> None:
+    body = "[search]:Unauthorized access! Please contact support."
+    script = Script(Response(body, status=500, content_type="text/html"))
+    server.expect_request("/data").respond_with_handler(script)
+    with pytest.raises(AuthenticationError) as raised:
+        _get(server, is_auth_failure=lambda r: b"Unauthorized access" in r.content)
+    assert raised.value.kind == "auth" and raised.value.status == 500
+
+
+def test_a_timeout_and_a_refused_connection_carry_their_kinds() -> None:
+    policy = HttpPolicy(**{**FAST.__dict__, "timeout_seconds": 0.3, "max_attempts": 1})
+
+    async def go(port: int) -> None:
+        async with SourceClient(
+            source="test",
+            base_url=f"http://127.0.0.1:{port}/",
+            policy=policy,
+            auth_variables="TEST_TOKEN",
+        ) as client:
+            await client.get_json("/data")
+
+    with SilentServer() as silent, pytest.raises(RetryableError) as timed_out:
+        asyncio.run(go(silent.port))
+    assert timed_out.value.kind == "timeout" and timed_out.value.status is None
+    with refusing_port() as port, pytest.raises(RetryableError) as refused:
+        asyncio.run(go(port))
+    assert refused.value.kind == "connection" and refused.value.status is None
+
+
+def test_the_time_budget_error_has_the_budget_kind(server: HTTPServer) -> None:
+    script = Script(_json(status=429, **{"Retry-After": "30"}))
+    server.expect_request("/data").respond_with_handler(script)
+    policy = HttpPolicy(**{**FAST.__dict__, "total_budget_seconds": 2})
+    with pytest.raises(BudgetExhaustedError) as raised:
+        _get(server, policy)
+    assert raised.value.kind == "budget"
+    assert not isinstance(raised.value, RequestBudgetSpentError)
+
+
+def test_a_kind_given_where_an_error_is_raised_wins_over_its_status() -> None:
+    assert SourceError("x", status=418).kind == "http_418"
+    assert SourceError("x").kind == "source_error"
+    assert SourceError("x", status=302).kind == "source_error"
+    assert RetryableError("x", kind="timeout", status=503).kind == "timeout"
+    assert AuthenticationError("x", status=401).kind == "auth"
+    assert UnexpectedBodyError("x", status=200).kind == "html_body"
+    assert RequestBudgetSpentError("x").kind == "budget"
