@@ -15,6 +15,7 @@ DOCUMENTS_COLLECTED = "documents_collected"
 REQUESTS = "requests"
 RETRIES = "retries"
 ZIP_CODES_FAILED = "zip_codes_failed"
+SOURCE_WORK = "source_work"
 QUARANTINED = "quarantined"
 EVENTS = "events"
 
@@ -65,6 +66,7 @@ def raw_figures(
     requests: int | None = None,
     retries: int | None = None,
     zip_codes_failed: int | None = None,
+    work: Mapping[str, int] | None = None,
 ) -> RunFigures:
     """A raw asset's run: documents collected (in all and per ZIP) and, for a network
     source, requests made, retries and ZIPs that failed.
@@ -92,6 +94,12 @@ def raw_figures(
     ):
         if value is not None:
             samples.append(Sample(metric, value, key, {"source": source}))
+    # What a source with a plan did with it (searched, fetched by priority, deferred),
+    # under the same keys as its ``count_*`` metadata.
+    samples.extend(
+        Sample(SOURCE_WORK, value, f"count_{what}", {"source": source, "what": what})
+        for what, value in sorted((work or {}).items())
+    )
     return RunFigures(elapsed(started), tuple(samples))
 
 

@@ -19,6 +19,7 @@ from phoenix_assets.metrics.figures import (
     QUARANTINED,
     REQUESTS,
     RETRIES,
+    SOURCE_WORK,
     ZIP_CODES_FAILED,
     RunFigures,
 )
@@ -65,6 +66,12 @@ METRICS: dict[str, MetricSpec] = {
         f"{PREFIX}_zip_codes_failed",
         "ZIP codes whose collection failed in the last successful run (retried next run).",
         ("source",),
+    ),
+    SOURCE_WORK: MetricSpec(
+        f"{PREFIX}_source_work",
+        "What the last successful run of a source did with its plan: searched, fetched "
+        "by priority, deferred to a later day (the count_* metadata).",
+        ("source", "what"),
     ),
     QUARANTINED: MetricSpec(
         f"{PREFIX}_quarantined_records",

@@ -58,6 +58,24 @@ def test_a_raw_run_becomes_labelled_gauges() -> None:
     assert samples[("phoenix_assets_last_success_timestamp_seconds", last)] == 1.8e9
 
 
+def test_a_sources_work_is_one_gauge_per_what_and_its_count_metadata() -> None:
+    figures = raw_figures(
+        source="maricopa",
+        started=0.0,
+        documents_by_zip={"85018": 3},
+        work={"fetched_listed": 2, "budget_skipped": 40},
+    )
+    registry = build_registry("raw_maricopa_parcels", "2026-11-17", figures, finished_at=1.0)
+    samples = _samples(generate_latest(registry).decode())
+    base = (("asset", "raw_maricopa_parcels"), ("partition", "2026-11-17"), ("source", "maricopa"))
+
+    def work(what: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        return ("phoenix_assets_source_work", tuple(sorted((*base, ("what", what)))))
+
+    assert samples[work("fetched_listed")] == 2 and samples[work("budget_skipped")] == 40
+    assert figures.metadata()["count_budget_skipped"] == 40
+
+
 def test_metadata_and_metrics_say_the_same_numbers() -> None:
     figures = _raw()
     assert figures.metadata() == {
@@ -85,6 +103,12 @@ def test_every_metric_keeps_one_label_set_whatever_the_asset() -> None:
     runs = {
         "raw_demo_listings": raw_figures(source="demo", started=0.0, documents_by_zip={}),
         "raw_mls_listings": _raw(),
+        "raw_maricopa_parcels": raw_figures(
+            source="maricopa",
+            started=0.0,
+            documents_by_zip={"85018": 2},
+            work={"fetched_listed": 2, "zips_search_deferred": 1},
+        ),
         "property_snapshots": snapshot_figures(started=0.0, properties=3, quarantined=0),
         "property_events": event_figures(started=0.0, events_by_type={"delisting": 1}),
     }
