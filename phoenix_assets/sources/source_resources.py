@@ -25,6 +25,7 @@ class MaricopaApiResource(EnvSettingsResource):
     stale_after_days: str | None = None
     time_budget_seconds: str | None = None
     max_search_pages: str | None = None
+    search_every_days: str | None = None
 
     def settings(self) -> MaricopaSettings:
         return MaricopaSettings.from_env(self.environ())

@@ -103,10 +103,11 @@ def _number_mistakes() -> list[Mistake]:
     knobs: dict[str, tuple[str, ...]] = {
         "MARICOPA_REQUESTS_PER_SECOND": ("fast", "0", "0.009", "101", "nan"),
         "MARICOPA_MAX_CONCURRENCY": ("two", "0", "2.5", "33"),
-        "MARICOPA_DAILY_REQUEST_BUDGET": ("lots", "0", "100001"),
+        "MARICOPA_DAILY_REQUEST_BUDGET": ("lots", "0", "-1", "8000.5", "100001"),
         "MARICOPA_STALE_AFTER_DAYS": ("a month", "0", "366"),
         "MARICOPA_TIME_BUDGET_SECONDS": ("an hour", "0", "0.5", "86401", "inf"),
         "MARICOPA_MAX_SEARCH_PAGES": ("all", "0", "4001"),
+        "MARICOPA_SEARCH_EVERY_DAYS": ("monthly", "0", "-30", "7.5", "366"),
         "MLS_RESO_REQUESTS_PER_SECOND": ("fast", "0", "101"),
         "MLS_RESO_MAX_CONCURRENCY": ("one", "0", "17"),
         "MLS_RESO_PAGE_SIZE": ("big", "0", "5000"),

@@ -18,11 +18,15 @@ Usage::
     with HTTPServer(host="127.0.0.1", port=0, threaded=True) as server:
         fake = FakeMaricopa(server)
         apns = fake.add_zip("85018", 30)
-        result = asyncio.run(collect_parcels(fake.settings(), ["85018"], {}, now=NOW))
+        inventory = MongoParcelInventory(db)
+        result = asyncio.run(
+            collect_parcels(fake.settings(), ["85018"], inventory, day="2026-11-19")
+        )
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import random
@@ -33,11 +37,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pymongo.database import Database
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from phoenix_assets.domain.property import normalize_apn
-from phoenix_assets.sources.maricopa import MaricopaSettings
+from phoenix_assets.sources.collection import CollectionResult
+from phoenix_assets.sources.maricopa import MaricopaSettings, collect_parcels
+from phoenix_assets.storage.parcel_inventory import MongoParcelInventory
 
 TOKEN = "mc-test-TOKEN-7f3a9c2e51d04b"
 PAGE_SIZE = 25
@@ -437,3 +444,28 @@ class FakeMaricopa:
 
 def _json(body: Any) -> Response:
     return Response(json.dumps(body), 200, content_type="application/json")
+
+
+def compact(apn: str) -> str:
+    """An APN as the fake's paths carry it: no dashes."""
+    return apn.replace("-", "")
+
+
+def collect_day(
+    fake: FakeMaricopa,
+    db: Database[dict[str, Any]],
+    zips: list[str],
+    *,
+    day: str,
+    listed: Mapping[str, str] | None = None,
+    **settings: Any,
+) -> CollectionResult:
+    """One day as the asset runs it: collect, then record the fetches that were stored."""
+    inventory = MongoParcelInventory(db)
+    result = asyncio.run(
+        collect_parcels(
+            fake.settings(**settings), zips, inventory, day=day, listed=lambda: dict(listed or {})
+        )
+    )
+    inventory.record_fetches(day, [(r.source_id, r.zip_code) for r in result.records])
+    return result

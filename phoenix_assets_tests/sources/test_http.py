@@ -5,7 +5,6 @@ import datetime as dt
 import email.utils
 import logging
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -34,12 +33,6 @@ FAST = HttpPolicy(
     backoff_max_seconds=0.05,
     timeout_seconds=2,
 )
-
-
-@pytest.fixture
-def server() -> Iterator[HTTPServer]:
-    with HTTPServer(host="127.0.0.1", port=0, threaded=True) as http_server:
-        yield http_server
 
 
 class Script:

@@ -7,7 +7,7 @@ import dataclasses
 import datetime as dt
 import logging
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -47,20 +47,6 @@ A, B, C = "85018", "85033", "85044"
 TOKEN = "static-SECRET-token-9f8e7d6c"
 CLIENT_ID = "client-ID-4411aa"
 CLIENT_SECRET = "client-SECRET-77aa55bb"
-
-
-@pytest.fixture(scope="module")
-def _module_server() -> Iterator[HTTPServer]:
-    # One server for the module (stopping one takes ~0.5 s); each test clears it.
-    with HTTPServer(host="127.0.0.1", port=0, threaded=True) as http_server:
-        yield http_server
-
-
-@pytest.fixture
-def server(_module_server: HTTPServer) -> Iterator[HTTPServer]:
-    _module_server.clear()
-    yield _module_server
-    _module_server.clear()
 
 
 def listings(per_zip: int = 12, zips: tuple[str, ...] = (A, B, C)) -> list[dict[str, Any]]:

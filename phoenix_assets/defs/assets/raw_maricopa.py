@@ -1,4 +1,5 @@
-"""Raw Maricopa County Assessor parcels: new and stale parcels' records, verbatim."""
+"""Raw Maricopa County Assessor parcels: the day's listed, changed, new and stale parcels'
+records, verbatim."""
 
 import asyncio
 import datetime as dt
@@ -9,7 +10,6 @@ import dagster as dg
 from phoenix_assets.defs.assets.raw_network import (
     collection_day,
     collection_figures,
-    last_collected,
     network_raw_asset,
     record_failures,
     skip_unless_ready,
@@ -18,9 +18,11 @@ from phoenix_assets.defs.assets.raw_network import (
 from phoenix_assets.metrics.recording import record_run_figures
 from phoenix_assets.metrics.resource import MetricsExporter
 from phoenix_assets.pipeline_config import PipelineConfig
-from phoenix_assets.sources.maricopa import collect_parcels
+from phoenix_assets.sources.maricopa import WORK_FIGURES, collect_parcels
 from phoenix_assets.sources.source_resources import MaricopaApiResource
+from phoenix_assets.storage.listed_parcels import DayListings
 from phoenix_assets.storage.mongo_resource import MongoResource
+from phoenix_assets.storage.parcel_inventory import MongoParcelInventory, seed_from_raw
 
 SOURCE = "maricopa"
 ASSET = "raw_maricopa_parcels"
@@ -36,10 +38,14 @@ def raw_maricopa_parcels(
 ) -> dg.MaterializeResult:
     """Parcel records from the Maricopa County Assessor API (source `maricopa`), verbatim.
 
-    A ZIP holds thousands of parcels, so a day refreshes only parcels that are new or
-    stale (`MARICOPA_STALE_AFTER_DAYS`), new first, then the stalest, within the day's
-    request budget (`MARICOPA_DAILY_REQUEST_BUDGET`). Each skip-or-fetch decision is
-    counted in the metadata. A failing ZIP is recorded in `collection_failures` and
+    The metro holds ~1.7 million parcels, so a day spends its request budget
+    (`MARICOPA_DAILY_REQUEST_BUDGET`) by priority: first the parcels the day's listings
+    point at whose record is missing or older than `MARICOPA_STALE_AFTER_DAYS`; then the
+    search passes due (each ZIP's parcel list, kept in `assessor_parcel_inventory`, is
+    searched again every `MARICOPA_SEARCH_EVERY_DAYS`, about 1/N of the ZIPs a day, a
+    large ZIP paging on across days); then parcels whose search row changed, parcels
+    never fetched, and the stalest. Searched, fetched and deferred work is counted in
+    the metadata (`count_*`). A failing ZIP is recorded in `collection_failures` and
     retried next run; the run fails only if every ZIP failed.
     """
     started = time.monotonic()
@@ -63,9 +69,18 @@ def raw_maricopa_parcels(
 
     zip_codes = pipeline.zip_code_list
     day = collection_day(context.partition_keys)
-    known = last_collected(db, ASSET, before=day)
-    result = asyncio.run(collect_parcels(settings, zip_codes, known, now=now))
+    inventory = MongoParcelInventory(db)
+    seeded = seed_from_raw(inventory, ASSET)
+    if seeded:
+        context.log.info(f"parcel inventory seeded with the fetch days of {seeded} stored parcels")
+    result = asyncio.run(
+        collect_parcels(settings, zip_codes, inventory, day=day, listed=DayListings(db, day))
+    )
     record_failures(db, result, zip_codes, context.partition_keys)
     metadata = store_raw(context, db, asset=ASSET, source=SOURCE, result=result, collected_at=now)
-    record_run_figures(context, metrics, collection_figures(result, zip_codes, started))
+    # Only once stored: what the inventory says was fetched is always in the raw store.
+    inventory.record_fetches(day, [(r.source_id, r.zip_code) for r in result.records])
+    record_run_figures(
+        context, metrics, collection_figures(result, zip_codes, started, WORK_FIGURES)
+    )
     return dg.MaterializeResult(metadata={**metadata, "enabled": True, "configured": True})

@@ -185,10 +185,13 @@ def skip_unless_ready(
 
 
 def collection_figures(
-    result: CollectionResult, zip_codes: Sequence[str], started: float
+    result: CollectionResult,
+    zip_codes: Sequence[str],
+    started: float,
+    work_counts: Sequence[str] = (),
 ) -> RunFigures:
     """A collection run's figures: documents per ZIP (every configured ZIP, 0 included),
-    requests, retries and ZIPs failed."""
+    requests, retries, ZIPs failed, and the ``work_counts`` of ``result.counts``."""
     per_zip = dict.fromkeys(zip_codes, 0)
     for record in result.records:
         per_zip[record.zip_code] = per_zip.get(record.zip_code, 0) + 1
@@ -199,6 +202,7 @@ def collection_figures(
         requests=result.stats.requests,
         retries=result.stats.retries,
         zip_codes_failed=len(result.zip_codes_failed),
+        work={name: result.counts.get(name, 0) for name in work_counts},
     )
 
 
@@ -236,24 +240,3 @@ def record_failures(
             # A refused token or an exhausted budget fails the same way on a retry.
             allow_retries=any(transient_kind(f.kind) for f in result.failures),
         )
-
-
-def last_collected(db: Database[Document], asset: str, before: str) -> dict[str, dt.datetime]:
-    """When each record of ``asset`` was last collected, in partitions before ``before``.
-
-    Derived from the stored raw documents themselves, so it can never claim a record
-    that was not stored, and a re-run of a day decides exactly as the first run did.
-    """
-    latest: dict[str, dt.datetime] = {}
-    cursor = db[asset].find(
-        {"partition_key": {"$lt": before}}, {"source_id": 1, "collected_at": 1, "_id": 0}
-    )
-    for document in cursor:
-        collected = document.get("collected_at")
-        source_id = document.get("source_id")
-        if isinstance(collected, dt.datetime) and source_id:
-            if collected.tzinfo is None:
-                collected = collected.replace(tzinfo=dt.UTC)
-            if source_id not in latest or collected > latest[source_id]:
-                latest[source_id] = collected
-    return latest
