@@ -150,6 +150,29 @@ def test_env_files_hold_no_real_secret() -> None:
     assert ".env.*" in ignored and "!.env.prod.example" in ignored
 
 
+def test_env_example_shows_the_assessor_sources_own_defaults() -> None:
+    """Every MARICOPA_* setting is in .env.example with the default the code uses (a
+    commented value that drifted from the code tells the operator the wrong story)."""
+    from phoenix_assets.sources.maricopa import MaricopaSettings
+    from phoenix_assets.sources.source_resources import MaricopaApiResource
+
+    text = (ROOT / ".env.example").read_text()
+    shown = dict(re.findall(r"^# ?(MARICOPA_[A-Z_]+)=(\S*)", text, re.M))
+    fields = MaricopaApiResource.model_fields
+    assert set(shown) == {f"MARICOPA_{name.upper()}" for name in fields}
+    defaults = MaricopaSettings.from_env({})
+    for name, value in shown.items():
+        attribute = name.removeprefix("MARICOPA_").lower().removeprefix("api_")
+        if attribute == "token":
+            assert value == "" and defaults.token is None
+            continue
+        expected = getattr(defaults, attribute)
+        if isinstance(expected, str):
+            assert value == expected, name
+        else:
+            assert float(value) == expected, f"{name}: .env.example shows {value}, code {expected}"
+
+
 def test_the_code_location_loads_with_the_development_env_file(tmp_path: Path) -> None:
     env = {
         name: value
