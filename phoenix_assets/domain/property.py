@@ -10,8 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+)
+
+from phoenix_assets.domain import provenance as stored_provenance
 
 
 class StandardStatus(enum.StrEnum):
@@ -152,9 +162,34 @@ class Property(BaseModel):
     first_seen: dt.date = Field(description="Earliest day a source places this property on record.")
     last_seen: dt.date = Field(description="Latest day a source reported this property.")
 
+    @field_validator("provenance", mode="before")
+    @classmethod
+    def _expand_provenance(cls, value: object, info: ValidationInfo) -> object:
+        """A stored provenance (``domain.provenance``) back to field -> source; the fields
+        it names by default are those with a value, all validated before it."""
+        if isinstance(value, dict) and stored_provenance.DEFAULT_SOURCE in value:
+            valued = [f for f in PROVENANCE_FIELDS if info.data.get(f) is not None]
+            return stored_provenance.expand(value, valued)
+        return value
+
+    @field_serializer("provenance")
+    def _compact_provenance(self, provenance: dict[str, str]) -> dict[str, Any]:
+        valued = [f for f in PROVENANCE_FIELDS if getattr(self, f) is not None]
+        return stored_provenance.compact(provenance, valued)
+
     @field_validator("parcel_number", mode="before")
     @classmethod
     def _normalize_apn(cls, value: object) -> str | None:
         if value is None or isinstance(value, str):
             return normalize_apn(value)
         raise ValueError(f"a parcel number must be text, not {type(value).__name__}")
+
+
+# The fields a source can say, in declaration order: every field before ``sources``
+# (all of them are validated before ``provenance``, which is what lets a stored
+# provenance name them by default).
+PROVENANCE_FIELDS: tuple[str, ...] = tuple(
+    name
+    for name in list(Property.model_fields)[: list(Property.model_fields).index("sources")]
+    if name not in ("property_id", "snapshot_date")
+)

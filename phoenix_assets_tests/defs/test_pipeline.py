@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from pymongo.database import Database
 
+from phoenix_assets.domain.property import Property
 from phoenix_assets.sources.demo import demo_listings
 from phoenix_assets.storage.mongo_resource import MongoResource, MongoUnavailableError
 
@@ -110,7 +111,9 @@ def test_snapshots_hold_every_property_once_with_provenance(
         assert len({s["property_id"] for s in snapshots}) == len(snapshots)
         sample = snapshots[0]
         assert sample["_id"] == f"{sample['property_id']}:{day}"
-        assert sample["provenance"]["list_price"] == "demo"
+        # Stored compactly: one source says every field (domain.provenance).
+        assert sample["provenance"]["*"] == "demo"
+        assert Property.model_validate(sample).provenance["list_price"] == "demo"
         assert sample["sources"] == ["demo"]
 
 

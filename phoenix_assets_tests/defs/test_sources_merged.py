@@ -10,6 +10,8 @@ import pytest
 from pymongo.database import Database
 from pytest_httpserver import HTTPServer
 
+from phoenix_assets.domain.property import Property
+from phoenix_assets.domain.provenance import source_of
 from phoenix_assets.partitions import day_end, day_start
 from phoenix_assets_tests.defs.test_raw_maricopa import _everything_said
 from phoenix_assets_tests.sources.fake_maricopa import TOKEN as MARICOPA_TOKEN
@@ -70,8 +72,8 @@ def test_a_day_collects_adapts_merges_and_the_next_day_carries_listings_forward(
     for apn in listed:
         home = homes[f"apn:{apn}"]
         assert home["sources"] == ["maricopa", "mls"]
-        assert home["provenance"]["list_price"] == "mls"
-        assert home["provenance"]["year_built"] == "maricopa"
+        assert Property.model_validate(home).provenance["list_price"] == "mls"
+        assert source_of(home["provenance"], "year_built", valued=True) == "maricopa"
     for apn in sources["apns"][4:]:  # parcels seen today, not listed
         assert homes[f"apn:{apn}"]["sources"] == ["maricopa"]
     assert any(p["sources"] == ["demo"] for p in homes.values())

@@ -15,6 +15,7 @@ from phoenix_assets.domain import rules
 from phoenix_assets.domain.adapters import AdapterError, property_from_reso
 from phoenix_assets.domain.maricopa_adapter import property_from_maricopa
 from phoenix_assets.domain.property import Property
+from phoenix_assets.domain.provenance import source_of
 from phoenix_assets.domain.snapshots import ASSESSOR_WINDOW_DAYS, as_of, build_snapshot, shown_on
 from phoenix_assets.failures import retry_transient_only
 from phoenix_assets.metrics.figures import snapshot_figures
@@ -194,9 +195,8 @@ def _carried_versions(
             strict=True,
         ):
             if (
-                isinstance(provenance, dict)
-                and provenance.get("listing_key") == INCREMENTAL_SOURCE
-                and isinstance(key, str)
+                isinstance(key, str)
+                and source_of(provenance, "listing_key", valued=True) == INCREMENTAL_SOURCE
                 and isinstance(modified, dt.datetime)
                 and pd.notna(modified)
             ):
