@@ -55,7 +55,12 @@ from phoenix_assets.settings import (
     parse_sources,
     parse_zip_codes,
 )
-from phoenix_assets.storage.retention import RAW_COLLECTIONS, raw_retention_days
+from phoenix_assets.storage.retention import (
+    DEMO_RAW_COLLECTION,
+    RAW_COLLECTIONS,
+    demo_raw_retention_days,
+    raw_retention_days,
+)
 
 LAST_DAY = dt.date(2026, 11, 15)  # as backfill.py
 YEAR_DAYS = 365
@@ -223,6 +228,7 @@ def growth(
     steady_days: int,
     reported_index: bool,
     retention: int,
+    windows: dict[str, int] | None = None,
 ) -> list[Growth]:
     rows = []
     for name, now in after.items():
@@ -236,8 +242,11 @@ def growth(
         index_day = (index_now - index_then) / steady_days
         # Raw partitions older than the retention window are dropped: a raw collection
         # stops growing once it holds that many days.
-        kept = min(YEAR_DAYS, retention) if name in RAW_COLLECTIONS else YEAR_DAYS
-        year = now.data + index_now + max(0, kept - days) * (data_day + index_day)
+        # (A collection with a window of its own, the demo's raw data, keeps fewer.)
+        window = min(retention, (windows or {}).get(name, retention))
+        kept = min(YEAR_DAYS, window) if name in RAW_COLLECTIONS else YEAR_DAYS
+        held = (now.data + index_now) * min(1.0, kept / days)
+        year = held + max(0, kept - days) * (data_day + index_day)
         rows.append(
             Growth(
                 name,
@@ -334,7 +343,7 @@ def print_anatomy(anatomy: Anatomy, snapshots: Growth) -> None:
 
 def _tier(year: float, now: float, per_day: float, days: int, limit: float) -> str:
     """Whether a year fits ``limit``, else the day the database reaches it at the per-day
-    rate (raw retention aside)."""
+    rate (that of the days after the measured ones, raw windows applied)."""
     if year <= limit:
         return "fits"
     if per_day <= 0:
@@ -345,7 +354,12 @@ def _tier(year: float, now: float, per_day: float, days: int, limit: float) -> s
 def print_year(total: Growth, zips: int, days: int, index_label: str) -> bool:
     """A year against the free tier and the next; whether the measured ZIPs' year fits."""
     now = total.data + total.index
-    per_day = total.data_day + total.index_day
+    # The growth a day from here on: a raw collection past its window grows no more.
+    per_day = (
+        (total.year - now) / (YEAR_DAYS - days)
+        if days < YEAR_DAYS
+        else total.data_day + total.index_day
+    )
     scale = METRO_ZIPS / zips
     print(f"A year ({YEAR_DAYS} days), data + {index_label}, in MB of 2^20 bytes:")
     for label, factor in ((f"{zips} ZIPs", 1.0), (f"{METRO_ZIPS} ZIPs (x{scale:g})", scale)):
@@ -415,6 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     reported = any(c.index_reported for c in after.values())
     index_label = "index" if reported else "index (est.)"
     retention = raw_retention_days()
+    demo_days = demo_raw_retention_days()
     sources = parse_sources(os.environ.get(PHOENIX_SOURCES))
     scale = os.environ.get(PHOENIX_DEMO_SCALE)
     print(f"Machine: {machine()}")
@@ -439,7 +454,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"Year: the database after day {args.days} + {YEAR_DAYS - args.days} days at the "
-        f"per-day rate (raw collections keep {retention} days: PHOENIX_RAW_RETENTION_DAYS)."
+        f"per-day rate (raw collections keep {retention} days: PHOENIX_RAW_RETENTION_DAYS; "
+        f"the demo's {min(demo_days, retention)}: PHOENIX_DEMO_RAW_RETENTION_DAYS)."
     )
     print()
     rows = growth(
@@ -449,6 +465,7 @@ def main(argv: list[str] | None = None) -> int:
         steady_days=steady_days,
         reported_index=reported,
         retention=retention,
+        windows={DEMO_RAW_COLLECTION: demo_days},
     )
     total = print_table(rows, index_label)
     print()

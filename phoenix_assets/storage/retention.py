@@ -8,7 +8,9 @@ does), then its documents, with one equality delete per key (see ``delete_partit
 
 The window must stay longer than the Assessor window that ``property_snapshots`` reads
 (``ASSESSOR_WINDOW_DAYS``): a snapshot rebuilt within the kept days still finds every
-parcel record it needs.
+parcel record it needs. The demo source's raw data has a window of its own
+(``PHOENIX_DEMO_RAW_RETENTION_DAYS``, 30 days by default): the demo regenerates any day
+exactly, so a year of it is storage spent on nothing.
 """
 
 import datetime as dt
@@ -27,7 +29,12 @@ from phoenix_assets.storage.documents import Document
 from phoenix_assets.storage.partition_store import MANIFEST_COLLECTION, delete_partitions
 
 PHOENIX_RAW_RETENTION_DAYS = "PHOENIX_RAW_RETENTION_DAYS"
+PHOENIX_DEMO_RAW_RETENTION_DAYS = "PHOENIX_DEMO_RAW_RETENTION_DAYS"
 DEFAULT_RAW_RETENTION_DAYS = 400
+# Regenerated exactly by a backfill; long enough that the missed-day sensor's look-back
+# and the report's 30-day charts never ask for a day already dropped.
+DEFAULT_DEMO_RAW_RETENTION_DAYS = 30
+DEMO_RAW_COLLECTION = "raw_demo_listings"
 MAX_RAW_RETENTION_DAYS = 36_500
 # The only collections retention ever touches (besides their manifest entries).
 RAW_COLLECTIONS: tuple[str, ...] = ("raw_demo_listings", "raw_maricopa_parcels", "raw_mls_listings")
@@ -57,6 +64,22 @@ def raw_retention_days(environ: Mapping[str, str] | None = None) -> int:
     return days
 
 
+def demo_raw_retention_days(environ: Mapping[str, str] | None = None) -> int:
+    """``PHOENIX_DEMO_RAW_RETENTION_DAYS``: days of the demo source's raw partitions to keep
+    (default 30; never more than ``PHOENIX_RAW_RETENTION_DAYS`` is kept of any raw data)."""
+    env = os.environ if environ is None else environ
+    return int(
+        parse_number_setting(
+            env,
+            PHOENIX_DEMO_RAW_RETENTION_DAYS,
+            DEFAULT_DEMO_RAW_RETENTION_DAYS,
+            integer=True,
+            minimum=1,
+            maximum=MAX_RAW_RETENTION_DAYS,
+        )
+    )
+
+
 def phoenix_today() -> dt.date:
     """Today in Phoenix, the calendar the daily partitions follow."""
     return dt.datetime.now(ZoneInfo(TIMEZONE)).date()
@@ -75,6 +98,8 @@ class CollectionRetention:
     partitions: tuple[str, ...]  # dropped (or, in a plan, to drop), oldest first
     documents: int  # documents in those partitions
     oldest_kept: str | None  # the oldest partition left, None when none is left
+    cutoff: str = ""  # this collection's oldest partition kept
+    retention_days: int = 0  # this collection's window
 
 
 @dataclass(frozen=True)
@@ -98,18 +123,19 @@ class RetentionReport:
         """The report as a Markdown table, one row per raw collection."""
         verb = "would drop" if self.dry_run else "dropped"
         lines = [
-            f"Raw partitions before **{self.cutoff}** ({self.retention_days} days kept): "
+            f"Raw partitions before **{self.cutoff}** ({self.retention_days} days kept; "
+            "a collection with a shorter window says so below): "
             f"{verb} {self.partitions_dropped} partitions, {self.documents_dropped} documents.",
             "",
-            "| collection | partitions | documents | oldest dropped | newest dropped "
-            "| oldest kept |",
-            "|---|---|---|---|---|---|",
+            "| collection | days kept | partitions | documents | oldest dropped "
+            "| newest dropped | oldest kept |",
+            "|---|---|---|---|---|---|---|",
         ]
         for c in self.collections:
             first, last = (c.partitions[0], c.partitions[-1]) if c.partitions else ("-", "-")
             lines.append(
-                f"| {c.collection} | {len(c.partitions)} | {c.documents} | {first} | {last} "
-                f"| {c.oldest_kept or '-'} |"
+                f"| {c.collection} | {c.retention_days} | {len(c.partitions)} | {c.documents} "
+                f"| {first} | {last} | {c.oldest_kept or '-'} |"
             )
         return "\n".join(lines)
 
@@ -132,14 +158,18 @@ def plan_retention(
     today: dt.date,
     retention_days: int,
     collections: Sequence[str] = RAW_COLLECTIONS,
+    windows: Mapping[str, int] | None = None,
 ) -> RetentionReport:
-    """What ``apply_retention`` would drop today; changes nothing."""
+    """What ``apply_retention`` would drop today; changes nothing. ``windows``: a
+    collection's own window, when shorter than ``retention_days``."""
     cutoff = retention_cutoff(today, retention_days)
     planned = []
     for collection in collections:
+        days = min(retention_days, (windows or {}).get(collection, retention_days))
+        collection_cutoff = retention_cutoff(today, days)
         keys = sorted(_partition_keys(db, collection))
-        old = [key for key in keys if key < cutoff]
-        kept = [key for key in keys if key >= cutoff]
+        old = [key for key in keys if key < collection_cutoff]
+        kept = [key for key in keys if key >= collection_cutoff]
         planned.append(
             CollectionRetention(
                 collection=collection,
@@ -148,6 +178,8 @@ def plan_retention(
                     db[collection].count_documents({"partition_key": key}) for key in old
                 ),
                 oldest_kept=kept[0] if kept else None,
+                cutoff=collection_cutoff,
+                retention_days=days,
             )
         )
     return RetentionReport(
@@ -172,8 +204,13 @@ def apply_retention(db: Database[Document], plan: RetentionReport) -> RetentionR
 
 
 def enforce_raw_retention(
-    db: Database[Document], *, today: dt.date, retention_days: int, dry_run: bool
+    db: Database[Document],
+    *,
+    today: dt.date,
+    retention_days: int,
+    dry_run: bool,
+    windows: Mapping[str, int] | None = None,
 ) -> RetentionReport:
     """Plan the raw partitions older than the window and, unless ``dry_run``, drop them."""
-    plan = plan_retention(db, today=today, retention_days=retention_days)
+    plan = plan_retention(db, today=today, retention_days=retention_days, windows=windows)
     return plan if dry_run else apply_retention(db, plan)

@@ -21,8 +21,22 @@ def _day(days_ago: int) -> str:
 
 
 OLD_DAYS = [500, 450]  # past the default 400-day window
-MIDDLE_DAY = 100  # kept by default, dropped by a 90-day window
+MIDDLE_DAY = 100  # kept by default, dropped by a 90-day window and the demo's 30 days
 RECENT_DAY = 5
+DEMO = "raw_demo_listings"
+
+
+def _dropped_days(name: str) -> list[int]:
+    """The days a default run drops of ``name``: the demo's raw data keeps 30 days."""
+    return [*OLD_DAYS, MIDDLE_DAY] if name == DEMO else OLD_DAYS
+
+
+def _dropped(sizes: dict[str, int]) -> tuple[int, int]:
+    """(partitions, documents) a default run drops."""
+    return (
+        sum(len(_dropped_days(name)) for name in sizes),
+        sum(len(_dropped_days(name)) * size for name, size in sizes.items()),
+    )
 
 
 @pytest.fixture
@@ -67,8 +81,11 @@ def test_a_dry_run_reports_and_drops_nothing(
     result = _run(load_definitions(), dry_run=True)
     metadata = _output_metadata(result)
     assert metadata["dry_run"] is True
-    assert metadata["partitions_dropped"] == len(OLD_DAYS) * len(RAW_COLLECTIONS)
-    assert metadata["documents_dropped"] == len(OLD_DAYS) * sum(seeded.values())
+    partitions, documents = _dropped(seeded)
+    assert (metadata["partitions_dropped"], metadata["documents_dropped"]) == (
+        partitions,
+        documents,
+    )
     assert metadata["cutoff"] == _day(400)
     assert "would drop" in metadata["report"]
     assert result.asset_observations_for_node(OP) == []
@@ -84,15 +101,19 @@ def test_a_run_drops_old_raw_partitions_and_observes_each_raw_asset(
     result = _run(defs, dry_run=False)
     metadata = _output_metadata(result)
     assert metadata["dry_run"] is False
-    assert metadata["partitions_dropped"] == len(OLD_DAYS) * len(RAW_COLLECTIONS)
-    assert metadata["documents_dropped"] == len(OLD_DAYS) * sum(seeded.values())
+    partitions, documents = _dropped(seeded)
+    assert (metadata["partitions_dropped"], metadata["documents_dropped"]) == (
+        partitions,
+        documents,
+    )
     for name, size in seeded.items():
-        assert metadata[f"documents_dropped_{name}"] == len(OLD_DAYS) * size
-        assert _partitions(db, name) == [_day(MIDDLE_DAY), _day(RECENT_DAY)]
+        assert metadata[f"documents_dropped_{name}"] == len(_dropped_days(name)) * size
+        kept = [_day(RECENT_DAY)] if name == DEMO else [_day(MIDDLE_DAY), _day(RECENT_DAY)]
+        assert _partitions(db, name) == kept
         entries = sorted(
             e["partition_key"] for e in db[MANIFEST_COLLECTION].find({"collection": name})
         )
-        assert entries == [_day(MIDDLE_DAY), _day(RECENT_DAY)]
+        assert entries == kept
     # Snapshots are never pruned, however old.
     assert _partitions(db, "property_snapshots") == sorted(_day(d) for d in [*OLD_DAYS, RECENT_DAY])
 
@@ -100,15 +121,51 @@ def test_a_run_drops_old_raw_partitions_and_observes_each_raw_asset(
     assert set(observations) == set(RAW_COLLECTIONS)
     for name, size in seeded.items():
         observed = {k: v.value for k, v in observations[name].metadata.items()}
-        assert observed["partitions_dropped"] == len(OLD_DAYS)
-        assert observed["documents_dropped"] == len(OLD_DAYS) * size
+        assert observed["partitions_dropped"] == len(_dropped_days(name))
+        assert observed["documents_dropped"] == len(_dropped_days(name)) * size
         assert observed["oldest_dropped"] == _day(max(OLD_DAYS))
-        assert observed["oldest_kept"] == _day(MIDDLE_DAY)
+        assert observed["oldest_kept"] == _day(RECENT_DAY if name == DEMO else MIDDLE_DAY)
+        assert observed["retention_days"] == (30 if name == DEMO else 400)
 
     second = _run(defs, dry_run=False)  # nothing left to drop
     assert _output_metadata(second)["partitions_dropped"] == 0
     assert second.asset_observations_for_node(OP) == []
-    assert all(len(_partitions(db, name)) == 2 for name in RAW_COLLECTIONS)
+    assert all(len(_partitions(db, name)) == (1 if name == DEMO else 2) for name in RAW_COLLECTIONS)
+
+
+def test_the_demo_sources_window_comes_from_the_environment(
+    seeded: dict[str, int],
+    db: Database[dict],
+    load_definitions: Callable[[], dg.Definitions],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PHOENIX_DEMO_RAW_RETENTION_DAYS", "200")
+    _run(load_definitions(), dry_run=False)
+    assert _partitions(db, DEMO) == [_day(MIDDLE_DAY), _day(RECENT_DAY)]
+    # Never more than the raw window is kept of any raw data.
+    monkeypatch.setenv("PHOENIX_DEMO_RAW_RETENTION_DAYS", "1000")
+    monkeypatch.setenv("PHOENIX_RAW_RETENTION_DAYS", "90")
+    _run(load_definitions(), dry_run=False)
+    assert _partitions(db, DEMO) == [_day(RECENT_DAY)]
+
+
+@pytest.mark.parametrize("value", ["14", "0", "a month"])
+def test_a_demo_window_inside_the_backfill_look_back_fails_the_load(
+    pipeline_env: dict[str, str],
+    load_definitions: Callable[[], dg.Definitions],
+    monkeypatch: pytest.MonkeyPatch,
+    value: str,
+) -> None:
+    monkeypatch.setenv("PHOENIX_DEMO_RAW_RETENTION_DAYS", value)
+    with pytest.raises(Exception) as raised:
+        load_definitions()
+    chain: list[BaseException] = [raised.value]
+    while chain[-1].__cause__ or chain[-1].__context__:
+        chain.append(chain[-1].__cause__ or chain[-1].__context__)  # type: ignore[arg-type]
+    assert any(
+        isinstance(error, ConfigError) and str(error).startswith("PHOENIX_DEMO_RAW_RETENTION_DAYS")
+        for error in chain
+    )
 
 
 def test_the_window_comes_from_the_environment(

@@ -12,6 +12,7 @@ from phoenix_assets.storage.retention import (
     RAW_COLLECTIONS,
     RetentionReport,
     apply_retention,
+    demo_raw_retention_days,
     enforce_raw_retention,
     plan_retention,
     raw_retention_days,
@@ -162,3 +163,36 @@ def test_a_window_within_the_assessor_window_is_refused(value: str, message: str
     with pytest.raises(ConfigError) as raised:
         raw_retention_days({"PHOENIX_RAW_RETENTION_DAYS": value})
     assert message in str(raised.value)
+
+
+def test_a_collection_with_a_window_of_its_own_is_cut_there_and_only_it(
+    seeded: Database[dict],
+) -> None:
+    windows = {"raw_demo_listings": 30}  # the demo's raw data: a month
+    report = enforce_raw_retention(
+        seeded, today=TODAY, retention_days=DAYS_KEPT, dry_run=False, windows=windows
+    )
+    parts = {part.collection: part for part in report.collections}
+    demo = parts["raw_demo_listings"]
+    assert demo.retention_days == 30 and demo.cutoff == "2026-10-26"
+    assert demo.partitions == (*OLD, CUTOFF) and demo.oldest_kept == "2026-11-24"
+    assert seeded["raw_demo_listings"].distinct("partition_key") == ["2026-11-24"]
+    for name in ("raw_maricopa_parcels", "raw_mls_listings"):
+        assert set(OLD) <= set(parts[name].partitions) and parts[name].cutoff == CUTOFF
+        assert sorted(seeded[name].distinct("partition_key")) == RECENT
+    assert "| raw_demo_listings | 30 | 3 |" in report.markdown()
+    # Derived data is never touched, whatever the windows.
+    for name in DERIVED:
+        assert seeded[name].count_documents({}) == 6 * len(OLD + RECENT)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, 30), ("", 30), ("15", 15), ("400", 400)])
+def test_the_demo_window_setting(value: str | None, expected: int) -> None:
+    env = {} if value is None else {"PHOENIX_DEMO_RAW_RETENTION_DAYS": value}
+    assert demo_raw_retention_days(env) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "a month", "36501"])
+def test_a_demo_window_out_of_range_is_refused(value: str) -> None:
+    with pytest.raises(ConfigError, match="PHOENIX_DEMO_RAW_RETENTION_DAYS"):
+        demo_raw_retention_days({"PHOENIX_DEMO_RAW_RETENTION_DAYS": value})

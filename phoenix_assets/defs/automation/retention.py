@@ -1,4 +1,5 @@
-"""Raw retention: a weekly job drops raw partitions older than ``PHOENIX_RAW_RETENTION_DAYS``.
+"""Raw retention: a weekly job drops raw partitions older than ``PHOENIX_RAW_RETENTION_DAYS``
+(the demo source's, which it regenerates exactly, older than ``PHOENIX_DEMO_RAW_RETENTION_DAYS``).
 
 Only the raw collections are pruned (see ``phoenix_assets.storage.retention``); snapshots,
 events, summaries and trends are kept for ever. A dry run (`dry_run: true` in the
@@ -18,8 +19,11 @@ from phoenix_assets.defs.automation.policies import run_tags, schedule_default_s
 from phoenix_assets.settings import ConfigError
 from phoenix_assets.storage.mongo_resource import MongoResource
 from phoenix_assets.storage.retention import (
+    DEMO_RAW_COLLECTION,
+    PHOENIX_DEMO_RAW_RETENTION_DAYS,
     PHOENIX_RAW_RETENTION_DAYS,
     RetentionReport,
+    demo_raw_retention_days,
     enforce_raw_retention,
     phoenix_today,
     raw_retention_days,
@@ -44,14 +48,14 @@ def _observations(report: RetentionReport) -> list[dg.AssetObservation]:
     return [
         dg.AssetObservation(
             asset_key=part.collection,
-            description=f"raw retention: partitions before {report.cutoff} dropped",
+            description=f"raw retention: partitions before {part.cutoff} dropped",
             metadata={
                 "partitions_dropped": len(part.partitions),
                 "documents_dropped": part.documents,
                 "oldest_dropped": part.partitions[0],
                 "newest_dropped": part.partitions[-1],
                 "oldest_kept": part.oldest_kept or "none",
-                "retention_days": report.retention_days,
+                "retention_days": part.retention_days,
             },
         )
         for part in report.collections
@@ -70,12 +74,14 @@ def _log_lines(report: RetentionReport) -> list[str]:
                 f"oldest kept {part.oldest_kept or 'none'}"
             )
         else:
-            lines.append(f"{part.collection}: nothing before {report.cutoff}")
+            lines.append(f"{part.collection}: nothing before {part.cutoff}")
     return lines
 
 
-def retention_job(retention_days: int) -> dg.JobDefinition:
-    """The ``raw_retention_cleanup`` job, keeping ``retention_days`` days of raw partitions."""
+def retention_job(retention_days: int, demo_days: int | None = None) -> dg.JobDefinition:
+    """The ``raw_retention_cleanup`` job, keeping ``retention_days`` days of raw partitions
+    (``demo_days`` of the demo source's, when shorter)."""
+    windows = {DEMO_RAW_COLLECTION: demo_days} if demo_days is not None else {}
 
     @dg.op(
         name=OP_NAME,
@@ -91,6 +97,7 @@ def retention_job(retention_days: int) -> dg.JobDefinition:
             today=phoenix_today(),
             retention_days=retention_days,
             dry_run=config.dry_run,
+            windows=windows,
         )
         prefix = "dry run: " if report.dry_run else ""
         for line in _log_lines(report):
@@ -129,15 +136,20 @@ def retention_job(retention_days: int) -> dg.JobDefinition:
 def retention() -> dg.Definitions:
     """The retention job and its weekly schedule; the window is validated at load."""
     days = raw_retention_days()
+    demo_days = demo_raw_retention_days()
     lookback = MissedDaySettings.from_env().lookback_days
-    if days <= lookback:
-        # A backfilled day must still find its raw data.
-        raise ConfigError(
-            f"{PHOENIX_RAW_RETENTION_DAYS}: {days} must be above "
-            f"{PHOENIX_BACKFILL_LOOKBACK_DAYS} ({lookback}), the days the missed-day sensor "
-            "backfills"
-        )
-    job = retention_job(days)
+    for name, window in (
+        (PHOENIX_RAW_RETENTION_DAYS, days),
+        (PHOENIX_DEMO_RAW_RETENTION_DAYS, demo_days),
+    ):
+        if window <= lookback:
+            # A backfilled day must still find its raw data (and the days after it that
+            # the backfill rebuilds without collecting again).
+            raise ConfigError(
+                f"{name}: {window} must be above {PHOENIX_BACKFILL_LOOKBACK_DAYS} "
+                f"({lookback}), the days the missed-day sensor backfills"
+            )
+    job = retention_job(days, demo_days)
     schedule = dg.ScheduleDefinition(
         name=f"{JOB_NAME}_weekly",
         job=job,
