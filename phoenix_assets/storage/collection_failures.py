@@ -26,7 +26,7 @@ COLLECTION_FAILURES = "collection_failures"
 SNAPSHOTS_COLLECTION = "property_snapshots"
 
 
-def _day_before(day: str) -> str:
+def day_before(day: str) -> str:
     return (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
 
 
@@ -39,7 +39,7 @@ def expected_records(
 
     One count per ZIP, on the snapshot's indexed partition key.
     """
-    before = _day_before(partition_key)
+    before = day_before(partition_key)
     expected: dict[str, int | None] = {}
     for zip_code in zip_codes:
         count = db[SNAPSHOTS_COLLECTION].count_documents(

@@ -12,23 +12,22 @@ day's run).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from pymongo.database import Database
 
 from phoenix_assets.domain.property import normalize_apn
+from phoenix_assets.storage.collection_failures import SNAPSHOTS_COLLECTION, day_before
 from phoenix_assets.storage.documents import Document
 from phoenix_assets.storage.partition_store import MANIFEST_COLLECTION
 
 LISTING_COLLECTIONS: tuple[str, ...] = ("raw_demo_listings", "raw_mls_listings")
-SNAPSHOTS_COLLECTION = "property_snapshots"
 
 
 def standing_listings(db: Database[Document], day: str) -> dict[str, str]:
     """APN -> ZIP of the properties listed in the snapshot of the day before ``day``
     (none when that snapshot is not built)."""
-    before = (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
+    before = day_before(day)
     listed: dict[str, str] = {}
     cursor = db[SNAPSHOTS_COLLECTION].find(
         {"partition_key": before}, {"parcel_number": 1, "postal_code": 1, "standard_status": 1}

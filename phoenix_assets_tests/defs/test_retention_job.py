@@ -69,6 +69,14 @@ def _output_metadata(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
     return {key: value.value for key, value in output.step_output_data.metadata.items()}
 
 
+def _causes(error: BaseException) -> list[BaseException]:
+    """``error`` and every error it was raised from, outermost first."""
+    chain = [error]
+    while chain[-1].__cause__ or chain[-1].__context__:
+        chain.append(chain[-1].__cause__ or chain[-1].__context__)  # type: ignore[arg-type]
+    return chain
+
+
 def _partitions(db: Database[dict], name: str) -> list[str]:
     return sorted(db[name].distinct("partition_key"))
 
@@ -159,9 +167,7 @@ def test_a_demo_window_inside_the_backfill_look_back_fails_the_load(
     monkeypatch.setenv("PHOENIX_DEMO_RAW_RETENTION_DAYS", value)
     with pytest.raises(Exception) as raised:
         load_definitions()
-    chain: list[BaseException] = [raised.value]
-    while chain[-1].__cause__ or chain[-1].__context__:
-        chain.append(chain[-1].__cause__ or chain[-1].__context__)  # type: ignore[arg-type]
+    chain = _causes(raised.value)
     assert any(
         isinstance(error, ConfigError) and str(error).startswith("PHOENIX_DEMO_RAW_RETENTION_DAYS")
         for error in chain
@@ -189,9 +195,7 @@ def test_a_window_shorter_than_the_assessor_window_fails_the_load(
     monkeypatch.setenv("PHOENIX_RAW_RETENTION_DAYS", "45")
     with pytest.raises(Exception) as raised:
         load_definitions()
-    chain: list[BaseException] = [raised.value]
-    while chain[-1].__cause__ or chain[-1].__context__:
-        chain.append(chain[-1].__cause__ or chain[-1].__context__)  # type: ignore[arg-type]
+    chain = _causes(raised.value)
     assert any(
         isinstance(error, ConfigError)
         and str(error).startswith("PHOENIX_RAW_RETENTION_DAYS: 45 must be above 60")
@@ -208,9 +212,7 @@ def test_a_window_the_missed_day_sensor_reaches_past_fails_the_load(
     monkeypatch.setenv("PHOENIX_BACKFILL_LOOKBACK_DAYS", "120")
     with pytest.raises(Exception) as raised:
         load_definitions()
-    chain: list[BaseException] = [raised.value]
-    while chain[-1].__cause__ or chain[-1].__context__:
-        chain.append(chain[-1].__cause__ or chain[-1].__context__)  # type: ignore[arg-type]
+    chain = _causes(raised.value)
     assert any(
         isinstance(error, ConfigError)
         and "PHOENIX_RAW_RETENTION_DAYS: 100 must be above PHOENIX_BACKFILL_LOOKBACK_DAYS (120)"

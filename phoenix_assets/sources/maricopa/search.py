@@ -7,14 +7,13 @@ that public clients have met (``parse_search_page``); a hit is a parcel's search
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
 from phoenix_assets.domain.property import normalize_apn
+from phoenix_assets.sources.envelope import payload_sha256
 
 PAGE_SIZE = 25
 SEARCH_PATH = "/search/property/"
@@ -97,5 +96,4 @@ def compact_apn(apn: str) -> str:
 def hit_fingerprint(hit: Mapping[Any, Any]) -> str:
     """A short, stable digest of a search row: a change means the parcel changed (a sale,
     a new address, a rental registration) and its details are worth fetching again."""
-    text = json.dumps(hit, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return payload_sha256(dict(hit))[:16]
