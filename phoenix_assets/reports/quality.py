@@ -39,9 +39,9 @@ from phoenix_assets.storage.collection_failures import COLLECTION_FAILURES, shor
 from phoenix_assets.storage.documents import Document
 from phoenix_assets.storage.partition_store import MANIFEST_COLLECTION
 from phoenix_assets.storage.quarantine import QUARANTINE_COLLECTION
+from phoenix_assets.storage.snapshot_history import SNAPSHOTS_COLLECTION, found_on_day
 from phoenix_assets.storage.version_log import log_read_at, stored_after
 
-SNAPSHOTS_COLLECTION = "property_snapshots"
 DEMO_SOURCE = "demo"
 # The incremental source (its listings are a state built over days) and its version log.
 INCREMENTAL_SOURCE = "mls"
@@ -368,11 +368,8 @@ def read_day_before_gaps(db: Database[Document], days: Sequence[str]) -> list[Da
             continue
         if incremental_in_use is None:
             incremental_in_use = db[INCREMENTAL_LOG].find_one({}, {"_id": 1}) is not None
-        incremental = incremental_in_use or (
-            db[SNAPSHOTS_COLLECTION].find_one(
-                {"partition_key": day, "sources": INCREMENTAL_SOURCE}, {"_id": 1}
-            )
-            is not None
+        incremental = incremental_in_use or found_on_day(
+            db, SNAPSHOTS_COLLECTION, day, {"sources": INCREMENTAL_SOURCE}
         )
         gaps.append(
             DayBeforeGap(
@@ -419,8 +416,8 @@ def read_stored_facts(db: Database[Document], days: Sequence[str]) -> StoredFact
     found: set[str] = set()
     for day in days:
         for source in KNOWN_SOURCES:
-            if source not in found and db[SNAPSHOTS_COLLECTION].find_one(
-                {"partition_key": day, "sources": source}, {"_id": 1}
+            if source not in found and found_on_day(
+                db, SNAPSHOTS_COLLECTION, day, {"sources": source}
             ):
                 found.add(source)
     sources = [source for source in KNOWN_SOURCES if source in found]

@@ -20,10 +20,10 @@ from pymongo.database import Database
 from phoenix_assets.domain.collection import Shortfall
 from phoenix_assets.sources.collection import ZipFailure
 from phoenix_assets.storage.documents import Document
+from phoenix_assets.storage.snapshot_history import SNAPSHOTS_COLLECTION, count_days
 
 COLLECTION_FAILURES = "collection_failures"
 # Where the expectation of a ZIP's records comes from: the day before's snapshot.
-SNAPSHOTS_COLLECTION = "property_snapshots"
 
 
 def day_before(day: str) -> str:
@@ -42,8 +42,8 @@ def expected_records(
     before = day_before(partition_key)
     expected: dict[str, int | None] = {}
     for zip_code in zip_codes:
-        count = db[SNAPSHOTS_COLLECTION].count_documents(
-            {"partition_key": before, "postal_code": zip_code, "sources": source}
+        count = count_days(
+            db, SNAPSHOTS_COLLECTION, [before], {"postal_code": zip_code, "sources": source}
         )
         expected[zip_code] = count or None
     return expected

@@ -47,6 +47,7 @@ from phoenix_assets.storage.partition_store import (
     write_metadata,
     written_partitions,
 )
+from phoenix_assets.storage.snapshot_history import compacted_generations, read_days
 
 
 def _fields(record: Any, names: list[str]) -> Document:
@@ -200,9 +201,12 @@ class MongoIOManager(dg.ConfigurableIOManager):
             )
         columns = options.get(COLUMNS)
         if typing_type is PartitionReader:
-            return PartitionReader(db[name], sorted(written), columns)
-        query = {"partition_key": {"$in": sorted(written)}, **options.get(MATCHING, {})}
-        documents = list(db[name].find(query, partition_projection(columns)))
+            compacted = compacted_generations(db, name, written)
+            return PartitionReader(db[name], sorted(written), columns, compacted=compacted)
+        # Each day read whole, or from the history when it was compacted.
+        documents = read_days(
+            db, name, sorted(written), options.get(MATCHING), partition_projection(columns)
+        )
         loaded = len(documents)
         value = from_documents(documents, typing_type)  # consumes ``documents``
         if missing and hasattr(value, "attrs"):  # a DataFrame carries what was missing

@@ -17,9 +17,10 @@ from collections.abc import Mapping, Sequence
 from pymongo.database import Database
 
 from phoenix_assets.domain.property import normalize_apn
-from phoenix_assets.storage.collection_failures import SNAPSHOTS_COLLECTION, day_before
+from phoenix_assets.storage.collection_failures import day_before
 from phoenix_assets.storage.documents import Document
 from phoenix_assets.storage.partition_store import MANIFEST_COLLECTION
+from phoenix_assets.storage.snapshot_history import SNAPSHOTS_COLLECTION, read_days
 
 LISTING_COLLECTIONS: tuple[str, ...] = ("raw_demo_listings", "raw_mls_listings")
 
@@ -29,8 +30,11 @@ def standing_listings(db: Database[Document], day: str) -> dict[str, str]:
     (none when that snapshot is not built)."""
     before = day_before(day)
     listed: dict[str, str] = {}
-    cursor = db[SNAPSHOTS_COLLECTION].find(
-        {"partition_key": before}, {"parcel_number": 1, "postal_code": 1, "standard_status": 1}
+    cursor = read_days(
+        db,
+        SNAPSHOTS_COLLECTION,
+        [before],
+        projection={"parcel_number": 1, "postal_code": 1, "standard_status": 1},
     )
     for document in cursor:
         apn, zip_code = document.get("parcel_number"), document.get("postal_code")
