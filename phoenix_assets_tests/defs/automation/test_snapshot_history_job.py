@@ -1,0 +1,133 @@
+"""The snapshot_history_compaction job and its schedule, run in-process against the test Mongo."""
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import bson
+import dagster as dg
+import pytest
+from pymongo.database import Database
+
+from phoenix_assets.settings import ConfigError
+from phoenix_assets.storage.partition_store import MANIFEST_COLLECTION, replace_partitions
+from phoenix_assets.storage.retention import phoenix_today
+from phoenix_assets.storage.snapshot_history import (
+    COMPACTED,
+    SNAPSHOTS_COLLECTION,
+    history_collection,
+    read_days,
+)
+
+JOB = "snapshot_history_compaction"
+OP = "compact_old_snapshot_days"
+DAYS_AGO = [45, 44, 43, 20, 15, 14, 2]  # the default window keeps 14 days whole
+
+
+def _day(days_ago: int) -> str:
+    return (phoenix_today() - dt.timedelta(days=days_ago)).isoformat()
+
+
+def _snapshot(key: str, size: int) -> list[dict[str, Any]]:
+    """``size`` properties on day ``key``: one lists a price that moves with the day."""
+    day = dt.date.fromisoformat(key)
+    return [
+        {
+            "_id": f"apn:{i}:{key}",
+            "partition_key": key,
+            "property_id": f"apn:{i}",
+            "snapshot_date": key,
+            "last_seen": key,
+            "postal_code": "85018",
+            "list_price": 400_000.0 + (day.toordinal() % 7 if i == 0 else 0),
+            "sources": ["demo"],
+        }
+        for i in range(size)
+    ]
+
+
+@pytest.fixture
+def stored(pipeline_env: dict[str, str], db: Database[dict]) -> dict[str, list[bytes]]:
+    for days_ago in DAYS_AGO:
+        key = _day(days_ago)
+        replace_partitions(db, SNAPSHOTS_COLLECTION, [key], _snapshot(key, 5), run_id=key)
+    return {_day(d): [bson.encode(doc) for doc in _snapshot(_day(d), 5)] for d in DAYS_AGO}
+
+
+def _run(defs: dg.Definitions) -> dg.ExecuteInProcessResult:
+    result = defs.resolve_job_def(JOB).execute_in_process()
+    assert result.success
+    return result
+
+
+def _output_metadata(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
+    (output,) = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
+    return {key: value.value for key, value in output.step_output_data.metadata.items()}
+
+
+def test_a_run_moves_days_past_the_window_and_every_day_reads_the_same(
+    stored: dict[str, list[bytes]],
+    db: Database[dict],
+    load_definitions: Callable[[], dg.Definitions],
+) -> None:
+    defs = load_definitions()
+    schedule = defs.resolve_schedule_def(f"{JOB}_daily")
+    assert schedule.cron_schedule == "30 11 * * *"
+
+    result = _run(defs)
+    old = sorted(_day(d) for d in DAYS_AGO if d > 14)
+    metadata = _output_metadata(result)
+    assert metadata["days_compacted"] == len(old) and metadata["daily_days"] == 14
+    assert (metadata["first_day_compacted"], metadata["last_day_compacted"]) == (old[0], old[-1])
+    assert metadata["documents_removed"] == 5 * len(old)
+    (observation,) = result.asset_observations_for_node(OP)
+    assert observation.asset_key == dg.AssetKey(SNAPSHOTS_COLLECTION)
+
+    compacted = {
+        e["partition_key"]
+        for e in db[MANIFEST_COLLECTION].find({"collection": SNAPSHOTS_COLLECTION})
+        if e.get(COMPACTED)
+    }
+    assert compacted == set(old)
+    assert sorted(db[SNAPSHOTS_COLLECTION].distinct("partition_key")) == [_day(14), _day(2)]
+    assert db[history_collection(SNAPSHOTS_COLLECTION)].count_documents({}) > 0
+    for key, documents in stored.items():
+        read = sorted(read_days(db, SNAPSHOTS_COLLECTION, [key]), key=lambda d: d["_id"])
+        assert [bson.encode(doc) for doc in read] == documents, key
+
+    second = _output_metadata(_run(defs))  # nothing left to move
+    assert second["days_compacted"] == 0 and second["months_rewritten"] == "none"
+
+
+def test_the_window_comes_from_the_environment(
+    stored: dict[str, list[bytes]],
+    db: Database[dict],
+    load_definitions: Callable[[], dg.Definitions],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PHOENIX_SNAPSHOT_DAILY_DAYS", "30")
+    _run(load_definitions())
+    assert sorted(db[SNAPSHOTS_COLLECTION].distinct("partition_key")) == sorted(
+        _day(d) for d in DAYS_AGO if d <= 30
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "two weeks"])
+def test_a_bad_window_fails_the_load_naming_the_variable(
+    pipeline_env: dict[str, str],
+    load_definitions: Callable[[], dg.Definitions],
+    monkeypatch: pytest.MonkeyPatch,
+    value: str,
+) -> None:
+    monkeypatch.setenv("PHOENIX_SNAPSHOT_DAILY_DAYS", value)
+    with pytest.raises(Exception) as raised:
+        load_definitions()
+    error: BaseException | None = raised.value
+    messages = []
+    while error is not None:
+        messages.append(str(error))
+        if isinstance(error, ConfigError):
+            break
+        error = error.__cause__ or error.__context__
+    assert isinstance(error, ConfigError), messages
+    assert str(error).startswith("PHOENIX_SNAPSHOT_DAILY_DAYS")
