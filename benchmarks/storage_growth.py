@@ -17,12 +17,19 @@ run with the half its Sunday falls in. After each half it reads every collection
 
 The steady state is the growth per day over the second half. A year is the database
 after ``--days`` days plus the rest of the 365 days at that rate, per collection and in
-total, for the ZIPs measured and scaled linearly in ZIPs to 150. Target: a year of the
-measured ZIPs within 512 MB (exit 1 when it is not). ``property_snapshots``' documents
+total, for the ZIPs measured and scaled linearly in ZIPs to 150.
+
+Then the snapshot history job runs as it would the morning after the last day
+(``compact_snapshots``, ``PHOENIX_SNAPSHOT_DAILY_DAYS`` whole days kept): every day is
+read before and after and must read back byte for byte the same (exit 2 when one does
+not). With it, ``property_snapshots`` holds only the window's days whole, and a year of
+its history is the newest complete month compacted (data + index), per day, times the
+days outside the window. Target: a year of the measured ZIPs within 512 MB, that year
+with the history (exit 1 when it is not). ``property_snapshots``' documents
 are sampled (~1,000) for what their ``provenance`` field and null fields weigh.
 
     uv run python benchmarks/storage_growth.py
-    uv run python benchmarks/storage_growth.py --days 30 --zips 85003,85018
+    uv run python benchmarks/storage_growth.py --days 20 --zips 85003,85018
     uv run python benchmarks/storage_growth.py --mongo-uri mongodb://localhost:27017
 """
 
@@ -35,7 +42,7 @@ import os
 import statistics
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import bson
@@ -61,6 +68,12 @@ from phoenix_assets.storage.retention import (
     demo_raw_retention_days,
     raw_retention_days,
 )
+from phoenix_assets.storage.snapshot_history import (
+    compact_snapshots,
+    history_collection,
+    read_days,
+    snapshot_daily_days,
+)
 
 LAST_DAY = dt.date(2026, 11, 15)  # as backfill.py
 YEAR_DAYS = 365
@@ -71,6 +84,8 @@ NEXT_TIER = 5 * 1024 * MB
 INDEX_ENTRY_OVERHEAD = 16  # bytes an index entry beyond its key: record id, B-tree
 SAMPLE = 1_000
 SNAPSHOTS = "property_snapshots"
+HISTORY = history_collection(SNAPSHOTS)
+DEFAULT_DAYS = 46  # 2026-10-01 to 11-15: October is a whole month of history
 
 
 def weekly_trends() -> dg.JobDefinition:
@@ -351,7 +366,9 @@ def _tier(year: float, now: float, per_day: float, days: int, limit: float) -> s
     return f"full on day {max(1, math.ceil(days + (limit - now) / per_day))}"
 
 
-def print_year(total: Growth, zips: int, days: int, index_label: str) -> bool:
+def print_year(
+    total: Growth, zips: int, days: int, index_label: str, *, verdict: bool = True
+) -> bool:
     """A year against the free tier and the next; whether the measured ZIPs' year fits."""
     now = total.data + total.index
     # The growth a day from here on: a raw collection past its window grows no more.
@@ -370,6 +387,8 @@ def print_year(total: Growth, zips: int, days: int, index_label: str) -> bool:
         )
         print(f"  {label:17} {_mb(year):>9} MB, {per_day * factor / MB:6.2f} MB a day; {tiers}")
     fits = total.year <= FREE_TIER
+    if not verdict:
+        return fits
     print(
         f"a year of {zips} ZIPs: {_mb(total.year)} MB  "
         f"{'ok' if fits else 'MISSED'} (target <= 512 MB, the Atlas free tier)"
@@ -377,9 +396,127 @@ def print_year(total: Growth, zips: int, days: int, index_label: str) -> bool:
     return fits
 
 
+@dataclass
+class History:
+    """The snapshot history after the morning's compaction."""
+
+    daily_days: int
+    seconds: float
+    days_compacted: list[str]
+    mismatched: list[str]
+    month: str  # the newest month compacted whole ("" when none is)
+    month_days: int
+    month_docs: int
+    month_data: int
+    month_index: int  # estimated as ``measure`` estimates
+    whole_month_data: int  # what the month's days took whole (BSON)
+    after: dict[str, Collection] = field(default_factory=dict)  # every collection, after
+
+
+def _exact(db: Database[Any], day: str) -> list[bytes]:
+    documents = read_days(db, SNAPSHOTS, [day])
+    return [bson.encode(doc) for doc in sorted(documents, key=lambda d: d["_id"])]
+
+
+def compact_history(db: Database[Any], first: dt.date) -> History:
+    """Compact as the daily job would the morning after ``LAST_DAY``; every day must read
+    back the same; the newest whole month, measured."""
+    days = [(first + dt.timedelta(days=n)).isoformat() for n in range((LAST_DAY - first).days + 1)]
+    before = {day: _exact(db, day) for day in days}
+    daily_days = snapshot_daily_days()
+    started = time.perf_counter()
+    results = compact_snapshots(
+        db, SNAPSHOTS, today=LAST_DAY + dt.timedelta(days=1), daily_days=daily_days
+    )
+    seconds = time.perf_counter() - started
+    mismatched = [day for day in days if _exact(db, day) != before[day]]
+    whole_months = [
+        r
+        for r in results
+        if r.days_held == len({d for d in days if d.startswith(r.month)}) and r.days_held >= 28
+    ]
+    chosen = whole_months[-1] if whole_months else (results[-1] if results else None)
+    history = History(
+        daily_days,
+        seconds,
+        [d for r in results for d in r.days_compacted],
+        mismatched,
+        "",
+        0,
+        0,
+        0,
+        0,
+        0,
+    )
+    history.after = measure(db)
+    if chosen is None:
+        return history
+    keys = [list(index["key"]) for index in db[HISTORY].list_indexes()]
+    raw_options: CodecOptions[RawBSONDocument] = CodecOptions(document_class=RawBSONDocument)
+    for raw in db.get_collection(HISTORY, codec_options=raw_options).find({"month": chosen.month}):
+        history.month_docs += 1
+        history.month_data += len(raw.raw)
+        for fields in keys:
+            history.month_index += INDEX_ENTRY_OVERHEAD + sum(
+                _value_bytes(raw.get(f)) for f in fields
+            )
+    history.month = chosen.month
+    history.month_days = chosen.days_held
+    history.whole_month_data = chosen.whole_bytes
+    return history
+
+
+def print_history(
+    history: History, rows: list[Growth], snapshots: Growth | None, reported: bool
+) -> Growth:
+    """The snapshot history measured, and the year's total with it."""
+    print(
+        f"Snapshot history (PHOENIX_SNAPSHOT_DAILY_DAYS={history.daily_days}): the morning "
+        f"after {LAST_DAY} moved {len(history.days_compacted)} days in {history.seconds:.0f}s; "
+        "every day of the run reads back byte for byte as it was stored"
+    )
+    if not history.month or snapshots is None:
+        print("  no month compacted: run more days (--days) for a year with the history")
+        return Growth("total", 0, 0, 0, 0, 0, 0, sum(r.year for r in rows))
+    per_day = (history.month_data + history.month_index) / history.month_days
+    whole_day = snapshots.data_day + snapshots.index_day
+    print(
+        f"  {history.month}, {history.month_days} days: {history.month_docs:,} documents, "
+        f"{_mb(history.month_data)} MB data + {_mb(history.month_index)} MB index (est.) for "
+        f"{_mb(history.whole_month_data)} MB of whole documents: {per_day / 1024:,.0f} KB a day "
+        f"against {whole_day / 1024:,.0f} KB a day whole ({whole_day / per_day:.1f}x smaller)"
+        + ("" if history.month_days >= 28 else "; a part month: its bases weigh more")
+    )
+    window = history.daily_days + 1  # today's day joins before the morning's compaction
+    kept_whole = min(YEAR_DAYS, window) * whole_day
+    in_history = max(0, YEAR_DAYS - window) * per_day
+    year_rows = [r for r in rows if r.name not in (SNAPSHOTS, HISTORY)]
+    year_rows.append(replace(snapshots, year=kept_whole))
+    year_rows.append(Growth(HISTORY, 0, 0, 0, 0, 0, 0, in_history))
+    after = history.after.values()
+    total = Growth(
+        "total",
+        sum(c.docs for c in after),
+        sum(c.data for c in after),
+        sum(c.index_reported if reported else c.index_estimate for c in after),
+        0,
+        sum(r.data_day for r in rows) - snapshots.data_day + per_day,
+        sum(r.index_day for r in rows) - snapshots.index_day,
+        sum(r.year for r in year_rows),
+    )
+    print(f"A year with the history, by collection ({'index' if reported else 'index (est.)'}):")
+    for row in sorted(year_rows, key=lambda r: -r.year):
+        print(f"  {row.name:28} {_mb(row.year):>9} MB")
+    print(
+        f"  property_snapshots: {window} days whole ({_mb(kept_whole)} MB); the history: "
+        f"{YEAR_DAYS - window} days at {per_day / 1024:,.0f} KB ({_mb(in_history)} MB)"
+    )
+    return total
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--days", type=int, default=DEFAULT_DAYS)
     parser.add_argument(
         "--warm-up-days",
         type=int,
@@ -423,6 +560,7 @@ def main(argv: list[str] | None = None) -> int:
             after = measure(db, anatomy)
             read_s += time.perf_counter() - started
             db_stats = db.command("dbStats")
+            history = compact_history(db, first)
         clear(uri, database)
         name = server_name(uri, args.mongo_uri)
 
@@ -479,7 +617,14 @@ def main(argv: list[str] | None = None) -> int:
     if anatomy.docs and snapshots is not None:
         print_anatomy(anatomy, snapshots)
         print()
-    return 0 if print_year(total, len(zips), args.days, index_label) else 1
+    print_year(total, len(zips), args.days, index_label, verdict=False)
+    print()
+    if history.mismatched:
+        print(f"MISMATCH: {', '.join(history.mismatched)} read back differently after compaction")
+        return 2
+    with_history = print_history(history, rows, snapshots, reported)
+    print()
+    return 0 if print_year(with_history, len(zips), args.days, index_label) else 1
 
 
 if __name__ == "__main__":
