@@ -20,6 +20,11 @@ compacted again.
 
 The window also keeps normal work fast: the daily run, the missed-day backfills and
 the report read recent days, which are stored whole.
+
+A day is moved only if its manifest entry is still the one the compaction read (same
+run): a run that rewrote the day meanwhile keeps its whole copy. The job's schedule
+keeps it away from the daily run; the one window left, a re-run starting between that
+check and the delete of the day's whole documents, is milliseconds long.
 """
 
 from __future__ import annotations
