@@ -7,12 +7,19 @@ import dagster as dg
 import pandas as pd
 
 from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY
-from phoenix_assets.domain.events import EVENT_COLUMNS, EVENT_TYPES, derive_events
+from phoenix_assets.domain.events import (
+    EVENT_COLUMNS,
+    EVENT_TYPES,
+    Listed,
+    events_between,
+    listed_properties,
+)
 from phoenix_assets.failures import retry_transient_only
 from phoenix_assets.metrics.figures import event_figures
 from phoenix_assets.metrics.recording import record_run_figures
 from phoenix_assets.metrics.resource import MetricsExporter
 from phoenix_assets.partitions import daily_partitions
+from phoenix_assets.storage.partition_reader import PartitionReader
 from phoenix_assets.storage.partition_store import COLUMNS, NATURAL_KEY
 
 
@@ -37,7 +44,7 @@ from phoenix_assets.storage.partition_store import COLUMNS, NATURAL_KEY
 def property_events(
     context: dg.AssetExecutionContext,
     metrics: MetricsExporter,
-    property_snapshots: pd.DataFrame,
+    property_snapshots: PartitionReader,
 ) -> pd.DataFrame:
     """What changed since the day before: `new_listing`, `price_cut`, `price_rise`,
     `status_change` (active -> pending -> closed), `back_on_market`, `delisting`.
@@ -46,19 +53,26 @@ def property_events(
     gets no events (every listing would look new) and says so in its metadata.
     """
     started = time.monotonic()
-    by_day = (
-        {key: frame for key, frame in property_snapshots.groupby("partition_key")}
-        if len(property_snapshots)
-        else {}
-    )
+    stored = set(property_snapshots.partition_keys)
+
+    def listed(partition_key: str) -> Listed | None:
+        """The day's listed properties, read once from a cursor; None if not stored."""
+        if partition_key not in stored:
+            return None
+        return listed_properties(property_snapshots.documents(partition_key))
+
     rows = []
     without_previous = []
+    first = dt.date.fromisoformat(context.partition_keys[0])
+    before = listed((first - dt.timedelta(days=1)).isoformat())
     for partition_key in context.partition_keys:
-        previous_key = (dt.date.fromisoformat(partition_key) - dt.timedelta(days=1)).isoformat()
-        if previous_key not in by_day or partition_key not in by_day:
+        # Each day is read once: it is the day before of the next one.
+        after = listed(partition_key)
+        if before is None or after is None:
             without_previous.append(partition_key)
-            continue
-        rows.extend(derive_events(by_day[previous_key], by_day[partition_key], partition_key))
+        else:
+            rows.extend(events_between(before, after, partition_key))
+        before = after
     if without_previous:
         context.log.warning(f"no events for {without_previous}: a snapshot is missing")
     events = pd.DataFrame.from_records(
