@@ -15,7 +15,9 @@ def record_run_figures(
     Call it last, once everything the figures count is done; for an asset whose value
     the IO manager stores, just before returning that value.
     """
-    context.add_output_metadata(figures.metadata())
+    # Named: an asset with checks of its own (``check_specs``) has an output per check too.
+    output = context.assets_def.get_output_name_for_asset_key(context.asset_key)
+    context.add_output_metadata(figures.metadata(), output_name=output)
     partitioned = context.has_partition_key or context.has_partition_key_range
     partitions = list(context.partition_keys) if partitioned else []
     asset = "_".join(context.asset_key.path)

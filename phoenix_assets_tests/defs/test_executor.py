@@ -43,8 +43,9 @@ def test_a_real_run_executes_each_step_in_its_own_forked_process(
             for record in instance.all_logs(result.run_id)
             if record.step_key and record.dagster_event and record.dagster_event.is_step_start
         }
-    # Nine steps, each in a process of its own, none of them this one.
-    assert len(pids) == 9 and os.getpid() not in pids
+    # Seven steps (three sources, the snapshots with their checks, events, summary,
+    # report), each in a process of its own, none of them this one.
+    assert len(pids) == 7 and os.getpid() not in pids
     assert db["property_snapshots"].count_documents({"partition_key": DAY}) > 0
     assert db["partition_manifest"].count_documents({"_id": f"daily_market_report:{DAY}"}) == 1
 

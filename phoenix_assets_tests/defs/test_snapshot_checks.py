@@ -1,16 +1,17 @@
 """The snapshot checks in real runs against the test MongoDB server.
 
 One module-wide database holds two days the real `daily_pipeline` built from the demo
-source (a single run over the range); each test writes a crafted partition next to them,
-on a day of its own, and runs the checks on it (days at least a week apart, so one
-test's partition never enters another's trailing-week row count).
+source (a single run over the range); each test builds a crafted partition next to them,
+on a day of its own, with a stand-in `property_snapshots` that stores the documents it is
+given and runs the asset's own checks on them (past days, as a run needs, at least a week
+apart, so one test's partition never enters another's trailing-week row count).
 """
 
 import datetime as dt
 import json
 import os
 import uuid
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,39 +35,67 @@ from phoenix_assets.defs.checks.snapshot_checks import (
     RANGES,
     ROW_COUNT,
     SCHEMA,
+    SNAPSHOT_CHECK_SPECS,
     ZIP_COVERAGE,
-    property_snapshots_integrity,
-    property_snapshots_profile,
+    snapshot_check_events,
 )
 from phoenix_assets.domain.adapters import property_from_reso
 from phoenix_assets.domain.merge import merge_properties
 from phoenix_assets.domain.property import Property
 from phoenix_assets.partitions import daily_partitions
+from phoenix_assets.pipeline_config import PipelineConfig
 from phoenix_assets.quality.inventory import ON_MARKET
+from phoenix_assets.quality.settings import QualitySettings
 from phoenix_assets.sources.demo import demo_listings
-from phoenix_assets.storage.partition_store import (
-    NATURAL_KEY,
-    PARTITION_FIELD,
-    replace_partitions,
-)
-from phoenix_assets.storage.quarantine import quarantine_entry, replace_quarantine
+from phoenix_assets.storage.mongo_resource import MongoResource
+from phoenix_assets.storage.partition_store import NATURAL_KEY, PARTITION_FIELD
+from phoenix_assets.storage.quarantine import quarantine_entry
 from phoenix_assets_tests.conftest import PIPELINE_VARIABLE_PREFIXES, TEST_URI_VARIABLE
 
 ZIPS = ("85018", "85033", "85044")
 DAYS = ["2026-11-17", "2026-11-18"]
 ALL_CHECKS = {spec.name for spec in [*INTEGRITY_SPECS, *PROFILE_SPECS]}
 BLOCKING = {spec.name for spec in INTEGRITY_SPECS}
-CHECKS_ONLY = dg.define_asset_job(
-    "snapshot_checks_only",
-    selection=dg.AssetSelection.checks_for_assets(dg.AssetKey("property_snapshots")),
-)
 Evaluations = dict[tuple[str, str], dg.AssetCheckEvaluation]
+# Builds a stand-in's days: per partition key of the run, the records it stores.
+Build = Callable[[dg.AssetExecutionContext], Mapping[str, Sequence[Any]]]
 
 
 def _load() -> dg.Definitions:
-    """The code location as the environment now says, plus a job running only the checks."""
-    loaded = dg.load_from_defs_folder(path_within_project=Path(phoenix_assets.__file__).parent)
-    return dg.Definitions.merge(loaded, dg.Definitions(jobs=[CHECKS_ONLY]))
+    """The code location as the environment now says."""
+    return dg.load_from_defs_folder(path_within_project=Path(phoenix_assets.__file__).parent)
+
+
+def _with_checks(build: Build, quarantined: Sequence[dict[str, Any]] = ()) -> dg.AssetsDefinition:
+    """A stand-in for `property_snapshots`, stored the same way, with the real asset's
+    checks run the way the real asset runs them: on what ``build`` made, once stored."""
+
+    @dg.asset(
+        name="property_snapshots",
+        partitions_def=daily_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name="properties",
+        metadata={NATURAL_KEY: ["property_id"], PARTITION_FIELD: "snapshot_date"},
+        check_specs=SNAPSHOT_CHECK_SPECS,
+    )
+    def stand_in(
+        context: dg.AssetExecutionContext,
+        mongo: MongoResource,
+        pipeline: PipelineConfig,
+        snapshot_quality: dg.ResourceParam[QualitySettings],
+    ) -> Iterator[dg.Output[Any] | dg.AssetCheckEvaluation]:
+        built = build(context)
+        yield dg.Output([record for day in built.values() for record in day])
+        yield from snapshot_check_events(
+            context,
+            built,
+            quarantined,
+            db=mongo.get_database(),
+            settings=snapshot_quality,
+            zip_codes=pipeline.zip_code_list,
+        )
+
+    return stand_in
 
 
 def _range_tags(first: str, last: str) -> dict[str, str]:
@@ -128,16 +157,25 @@ def _good_copy(db: Database[dict], day: str) -> list[dict[str, Any]]:
     return documents
 
 
-def _store(db: Database[dict], day: str, documents: list[dict[str, Any]]) -> None:
-    replace_partitions(db, "property_snapshots", [day], documents)
-
-
-def _check(defs: dg.Definitions, first: str, last: str | None = None) -> dg.ExecuteInProcessResult:
-    job = defs.resolve_job_def(CHECKS_ONLY.name)
-    # A job of checks only selects no asset to validate a partition key against: the
-    # partition goes in as the run tags the UI sets when it launches checks of a partition.
-    tags = {"dagster/partition": first} if last is None else _range_tags(first, last)
-    return job.execute_in_process(tags=tags, raise_on_error=False)
+def _check(
+    defs: dg.Definitions,
+    documents: Mapping[str, list[dict[str, Any]]],
+    quarantined: Sequence[dict[str, Any]] = (),
+) -> dg.ExecuteInProcessResult:
+    """Store ``documents`` (day -> its documents) as the stand-in's partitions, in one run
+    over their days with the code location's resources, and run the checks on them."""
+    stand_in = _with_checks(
+        lambda context: {k: documents[k] for k in context.partition_keys}, quarantined
+    )
+    job = dg.Definitions(
+        assets=[stand_in],
+        jobs=[dg.define_asset_job("crafted", selection=dg.AssetSelection.all())],
+        resources=defs.resources,
+    ).resolve_job_def("crafted")
+    days = sorted(documents)
+    if len(days) == 1:
+        return job.execute_in_process(partition_key=days[0], raise_on_error=False)
+    return job.execute_in_process(tags=_range_tags(days[0], days[-1]), raise_on_error=False)
 
 
 def test_the_default_pipeline_passes_every_check_on_every_day_of_a_range_run(
@@ -170,27 +208,32 @@ def test_the_daily_pipeline_job_runs_the_checks_before_the_downstream_assets(
     job = pipeline["defs"].resolve_job_def("daily_pipeline")
     check_keys = {key.name for key in job.asset_layer.asset_graph.asset_check_keys}
     assert check_keys >= ALL_CHECKS
-    order = [
-        event.step_key
-        for event in pipeline["result"].all_events
-        if event.event_type_value == "STEP_SUCCESS"
-    ]
-    blocking_op = property_snapshots_integrity.node_def.name
-    assert order.index("property_snapshots") < order.index(blocking_op)
-    assert order.index(blocking_op) < order.index("property_events")
-    assert order.index(blocking_op) < order.index("daily_market_summary")
+    # The checks are the asset's own: evaluated in its step, after its partitions are
+    # stored and before any step downstream of it starts.
+    snapshots = job.asset_layer.asset_graph.get(dg.AssetKey("property_snapshots")).assets_def
+    assert {key.name for key in snapshots.check_keys} == ALL_CHECKS
+    events = [(event.event_type_value, event.step_key) for event in pipeline["result"].all_events]
+    evaluated = [n for n, (kind, _) in enumerate(events) if kind == "ASSET_CHECK_EVALUATION"]
+    assert {events[n][1] for n in evaluated} == {"property_snapshots"}
+    stored = max(
+        n
+        for n, (kind, step) in enumerate(events)
+        if kind == "ASSET_MATERIALIZATION" and step == "property_snapshots"
+    )
+    assert stored < min(evaluated)
+    for downstream in ("property_events", "daily_market_summary"):
+        assert max(evaluated) < events.index(("STEP_START", downstream))
 
 
 def test_documents_violating_the_schema_fail_the_blocking_check(
     pipeline: dict[str, Any],
 ) -> None:
-    day, db = "2026-12-01", pipeline["db"]
+    day, db = "2026-09-10", pipeline["db"]
     documents = _good_copy(db, day)
     documents[0]["list_price"] = -1  # must be positive
     documents[1]["postal_code"] = "ABCDE"  # not a ZIP
     documents[2]["snapshot_date"] = DAYS[0]  # filed under the wrong day
-    _store(db, day, documents)
-    result = _check(pipeline["defs"], day)
+    result = _check(pipeline["defs"], {day: documents})
     assert not result.success  # a blocking failure fails its step
     evaluations = _evaluations(result)
     assert _failed(evaluations) == {(SCHEMA, day)}
@@ -203,18 +246,19 @@ def test_documents_violating_the_schema_fail_the_blocking_check(
     }
     assert {e["_id"] for e in _metadata(schema, "examples")} == {d["_id"] for d in documents[:3]}
     (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    assert failure.step_key == property_snapshots_integrity.node_def.name
+    assert failure.step_key == "property_snapshots"
+    # The day is stored (and judged); what is downstream of it does not run.
+    assert db["property_snapshots"].count_documents({"partition_key": day}) == len(documents)
 
 
 def test_two_properties_claiming_one_parcel_fail_the_blocking_check(
     pipeline: dict[str, Any],
 ) -> None:
-    day, db = "2026-12-10", pipeline["db"]
+    day, db = "2026-09-20", pipeline["db"]
     documents = _good_copy(db, day)
     apn = documents[0]["parcel_number"]
     documents[1]["parcel_number"] = apn
-    _store(db, day, documents)
-    result = _check(pipeline["defs"], day)
+    result = _check(pipeline["defs"], {day: documents})
     assert not result.success
     evaluations = _evaluations(result)
     assert _failed(evaluations) == {(DUPLICATES, day)}
@@ -228,13 +272,12 @@ def test_two_properties_claiming_one_parcel_fail_the_blocking_check(
 def test_null_prices_warn_without_blocking_unless_the_threshold_allows_them(
     pipeline: dict[str, Any],
 ) -> None:
-    day, db = "2026-12-20", pipeline["db"]
+    day, db = "2026-09-30", pipeline["db"]
     documents = _good_copy(db, day)
     listed = [d for d in documents if d.get("standard_status")]
     for document in listed[: len(listed) // 10]:
         document["list_price"] = None
-    _store(db, day, documents)
-    result = _check(pipeline["defs"], day)
+    result = _check(pipeline["defs"], {day: documents})
     assert result.success  # a warning never fails the run
     evaluations = _evaluations(result)
     assert _failed(evaluations) == {(NULL_RATES, day)}
@@ -247,7 +290,7 @@ def test_null_prices_warn_without_blocking_unless_the_threshold_allows_them(
     # The same partition judged with a threshold set in the environment, read at load.
     pipeline["patch"].setenv("PHOENIX_QUALITY_MAX_NULL_LIST_PRICE", "0.5")
     try:
-        relaxed = _evaluations(_check(_load(), day))
+        relaxed = _evaluations(_check(_load(), {day: documents}))
     finally:
         pipeline["patch"].delenv("PHOENIX_QUALITY_MAX_NULL_LIST_PRICE")
     assert relaxed[(NULL_RATES, day)].passed
@@ -255,13 +298,12 @@ def test_null_prices_warn_without_blocking_unless_the_threshold_allows_them(
 
 
 def test_coordinates_outside_the_county_warn(pipeline: dict[str, Any]) -> None:
-    day, db = "2026-12-30", pipeline["db"]
+    day, db = "2026-10-10", pipeline["db"]
     documents = _good_copy(db, day)
     moved = documents[:: len(documents) // 20][:20]  # about 3%, over the 1% default
     for document in moved:
         document.update(latitude=40.7128, longitude=-74.006)  # valid, but New York
-    _store(db, day, documents)
-    evaluations = _evaluations(_check(pipeline["defs"], day))
+    evaluations = _evaluations(_check(pipeline["defs"], {day: documents}))
     assert _failed(evaluations) == {(RANGES, day)}
     coordinates = _metadata(evaluations[(RANGES, day)], "fields")["coordinates"]
     assert coordinates["out_of_range"] == len(moved)
@@ -270,10 +312,9 @@ def test_coordinates_outside_the_county_warn(pipeline: dict[str, Any]) -> None:
 
 
 def test_a_target_zip_with_no_property_warns(pipeline: dict[str, Any]) -> None:
-    day, db = "2027-01-08", pipeline["db"]
+    day, db = "2026-08-15", pipeline["db"]
     documents = [d for d in _good_copy(db, day) if d["postal_code"] != "85044"]
-    _store(db, day, documents)
-    evaluations = _evaluations(_check(pipeline["defs"], day))
+    evaluations = _evaluations(_check(pipeline["defs"], {day: documents}))
     assert _failed(evaluations) == {(ZIP_COVERAGE, day)}
     coverage = evaluations[(ZIP_COVERAGE, day)]
     assert _metadata(coverage, "missing_zips") == ["85044"]
@@ -281,14 +322,12 @@ def test_a_target_zip_with_no_property_warns(pipeline: dict[str, Any]) -> None:
 
 
 def test_a_row_count_collapse_warns_on_its_own_day_of_a_range(pipeline: dict[str, Any]) -> None:
-    days = ["2027-01-20", "2027-01-21", "2027-01-22", "2027-01-23"]
+    days = ["2026-08-25", "2026-08-26", "2026-08-27", "2026-08-28"]
     db = pipeline["db"]
-    for day in days[:-1]:
-        _store(db, day, _good_copy(db, day))
+    crafted = {day: _good_copy(db, day) for day in days[:-1]}
     full = _good_copy(db, days[-1])
     kept = full[::3]  # every ZIP keeps a third
-    _store(db, days[-1], kept)
-    result = _check(pipeline["defs"], days[0], days[-1])
+    result = _check(pipeline["defs"], {**crafted, days[-1]: kept})
     evaluations = _evaluations(result)
     # Every day of the range is evaluated by every check; only the collapse fails: the
     # row count warns, and the on-market inventory lost with the rows blocks.
@@ -307,26 +346,17 @@ def test_a_row_count_collapse_warns_on_its_own_day_of_a_range(pipeline: dict[str
 
 
 def test_heavy_quarantine_warns_on_its_own_day(pipeline: dict[str, Any]) -> None:
-    day_before, day, db = "2027-01-31", "2027-02-01", pipeline["db"]
-    _store(db, day_before, _good_copy(db, day_before))
+    day_before, day, db = "2026-08-01", "2026-08-02", pipeline["db"]
     documents = _good_copy(db, day)
-    _store(db, day, documents)
     # A light quarantine the day before (1 record): under the threshold.
-    replace_quarantine(
-        db,
-        "property_snapshots",
-        [day_before],
-        [
-            quarantine_entry(
-                asset="property_snapshots",
-                partition_key=day_before,
-                source="mls",
-                source_id="ODD-1",
-                rule="invalid_field",
-                detail="postal_code: String should match pattern",
-                payload={},
-            )
-        ],
+    light = quarantine_entry(
+        asset="property_snapshots",
+        partition_key=day_before,
+        source="mls",
+        source_id="ODD-1",
+        rule="invalid_field",
+        detail="postal_code: String should match pattern",
+        payload={},
     )
     entries = [
         quarantine_entry(
@@ -340,8 +370,8 @@ def test_heavy_quarantine_warns_on_its_own_day(pipeline: dict[str, Any]) -> None
         )
         for n in range(len(documents) // 10)
     ]
-    replace_quarantine(db, "property_snapshots", [day], entries)
-    evaluations = _evaluations(_check(pipeline["defs"], day_before, day))
+    crafted = {day_before: _good_copy(db, day_before), day: documents}
+    evaluations = _evaluations(_check(pipeline["defs"], crafted, [light, *entries]))
     assert _failed(evaluations) == {(QUARANTINE, day)}
     assert _metadata(evaluations[(QUARANTINE, day_before)], "quarantined") == 1
     share = evaluations[(QUARANTINE, day)]
@@ -352,20 +382,14 @@ def test_heavy_quarantine_warns_on_its_own_day(pipeline: dict[str, Any]) -> None
 
 
 def _substitute_snapshots(corrupt: bool, collapse: Collection[str] = ()) -> dg.AssetsDefinition:
-    """A stand-in for `property_snapshots`, stored the same way, built from the demo feed;
-    when ``corrupt``, two of its properties claim one parcel (a merge failure); on a day
-    in ``collapse`` (read when the asset runs), seven in ten of its on-market listings are
-    gone, as an incremental source's are when built without the day before."""
+    """A stand-in for `property_snapshots`, stored the same way and checked by the real
+    asset's checks, built from the demo feed; when ``corrupt``, two of its properties
+    claim one parcel (a merge failure); on a day in ``collapse`` (read when the asset
+    runs), seven in ten of its on-market listings are gone, as an incremental source's
+    are when built without the day before."""
 
-    @dg.asset(
-        name="property_snapshots",
-        partitions_def=daily_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        group_name="properties",
-        metadata={NATURAL_KEY: ["property_id"], PARTITION_FIELD: "snapshot_date"},
-    )
-    def substitute(context: dg.AssetExecutionContext) -> list[Property]:
-        snapshots: list[Property] = []
+    def build(context: dg.AssetExecutionContext) -> dict[str, list[Property]]:
+        built: dict[str, list[Property]] = {}
         for key in context.partition_keys:
             day = dt.date.fromisoformat(key)
             records = [
@@ -382,10 +406,10 @@ def _substitute_snapshots(corrupt: bool, collapse: Collection[str] = ()) -> dg.A
                     for n, p in enumerate(merged)
                     if p.standard_status not in ON_MARKET or n % 10 < 3
                 ]
-            snapshots.extend(merged)
-        return snapshots
+            built[key] = merged
+        return built
 
-    return substitute
+    return _with_checks(build)
 
 
 @pytest.mark.parametrize("corrupt", [True, False], ids=["merge_failure", "clean"])
@@ -398,7 +422,6 @@ def test_a_blocking_failure_stops_the_downstream_assets(
     assets = [_substitute_snapshots(corrupt), property_events, daily_market_summary]
     defs = dg.Definitions(
         assets=assets,
-        asset_checks=[property_snapshots_integrity, property_snapshots_profile],
         jobs=[dg.define_asset_job("substituted", selection=dg.AssetSelection.all())],
         resources=load_definitions().resources,
     )
@@ -474,7 +497,6 @@ def _substituted_pipeline(
     ]
     defs = dg.Definitions(
         assets=assets,
-        asset_checks=[property_snapshots_integrity, property_snapshots_profile],
         jobs=[dg.define_asset_job("substituted", selection=dg.AssetSelection.all())],
         resources=load_definitions().resources,
     )

@@ -3,7 +3,7 @@
 import datetime as dt
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import dagster as dg
@@ -11,6 +11,7 @@ import pandas as pd
 from pymongo.database import Database
 
 from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY
+from phoenix_assets.defs.checks.snapshot_checks import SNAPSHOT_CHECK_SPECS, snapshot_check_events
 from phoenix_assets.domain import rules
 from phoenix_assets.domain.adapters import AdapterError, property_from_reso
 from phoenix_assets.domain.maricopa_adapter import property_from_maricopa
@@ -22,8 +23,9 @@ from phoenix_assets.metrics.figures import snapshot_figures
 from phoenix_assets.metrics.recording import record_run_figures
 from phoenix_assets.metrics.resource import MetricsExporter
 from phoenix_assets.partitions import daily_partitions, day_end, day_start
+from phoenix_assets.pipeline_config import PipelineConfig
 from phoenix_assets.quality.bounds import hard_bound_violation
-from phoenix_assets.quality.settings import HardBounds
+from phoenix_assets.quality.settings import HardBounds, QualitySettings
 from phoenix_assets.sources.mls import MISSING_KEY_PREFIX, parse_timestamp
 from phoenix_assets.storage.documents import Document
 from phoenix_assets.storage.mongo_resource import MongoResource
@@ -55,8 +57,6 @@ ASSET_NAME = "property_snapshots"
 INCREMENTAL_SOURCE = "mls"
 INCREMENTAL_ASSET = "raw_mls_listings"
 ASSESSOR_ASSET = "raw_maricopa_parcels"
-# The resource key of the hard bounds (a HardBounds, parsed when the code loads).
-HARD_BOUNDS_RESOURCE = "hard_bounds"
 # A day's new versions are read from this long before the day began: versions that
 # reached the log late (an overlapping collection) but were made the day before.
 LOG_OVERLAP = dt.timedelta(days=1)
@@ -219,6 +219,9 @@ def _carried_versions(
     group_name="properties",
     kinds={"python", "mongodb"},
     metadata={NATURAL_KEY: ["property_id"], PARTITION_FIELD: "snapshot_date"},
+    # Its data-quality checks judge what it built, in memory, once it is stored (blocking
+    # ones fail the step, so nothing downstream runs): defs/checks/snapshot_checks.py.
+    check_specs=SNAPSHOT_CHECK_SPECS,
     ins={
         # The day before's snapshot: which version of each MLS listing it showed. Only
         # the properties the incremental source reported are read, and three fields.
@@ -252,10 +255,12 @@ def property_snapshots(
     context: dg.AssetExecutionContext,
     mongo: MongoResource,
     metrics: MetricsExporter,
+    pipeline: PipelineConfig,
     hard_bounds: dg.ResourceParam[HardBounds],
+    snapshot_quality: dg.ResourceParam[QualitySettings],
     previous_snapshots: pd.DataFrame,
     raw_demo_listings: PartitionReader,
-) -> list[Property]:
+) -> Iterator[dg.Output[Any] | dg.AssetCheckEvaluation]:
     """The state of every property seen that day, adapted to `Property` and merged across sources.
 
     Demo listings are the day's whole feed. MLS listings are, per listing, its latest
@@ -269,7 +274,10 @@ def property_snapshots(
     Records that fail validation or break a hard bound (a price above any Arizona sale,
     a modification far in the future, a year built years ahead, an area of zero, no
     record key) go to the `quarantine` collection with their rule, the reason and the
-    raw payload, never silently dropped.
+    raw payload, never silently dropped. Once stored, each day is checked in memory:
+    blocking checks (schema, duplicate properties, on-market inventory kept) fail the
+    step so nothing downstream runs; warnings (null rates, plausible values, row count,
+    ZIP coverage, quarantine share, inventory steady) never stop it.
     """
     started = time.monotonic()
     read_at = dt.datetime.now(dt.UTC)
@@ -284,6 +292,7 @@ def property_snapshots(
         # Only worth a warning when MLS data exists: the whole log is read instead.
         context.log.warning(f"{why}: the MLS state of {first_day} is read from its log")
     snapshots: list[Property] = []
+    built: dict[str, list[Property]] = {}  # per day, for the checks
     for partition_key in context.partition_keys:
         day = dt.date.fromisoformat(partition_key)
         # Read from cursors: a day's raw payloads are never all in memory at once.
@@ -319,6 +328,7 @@ def property_snapshots(
             latest_parcels=_latest_parcels(db, listed_apns, day, hard_bounds),
         )
         snapshots.extend(snapshot)
+        built[partition_key] = snapshot
         carried = next_carried  # a range is built day after day, each from the one before
 
     record_log_read(db, ASSET_NAME, context.partition_keys, context.run.run_id, read_at)
@@ -327,21 +337,27 @@ def property_snapshots(
         context.log.warning(
             f"{len(adapt.quarantined)} records quarantined (collection 'quarantine')"
         )
-    context.add_output_metadata(
-        {
-            "quarantine_by_rule": dg.MetadataValue.json(
-                dict(Counter(q["rule"] for q in adapt.quarantined).most_common())
-            ),
-            "adapted_by_source": dg.MetadataValue.json(dict(adapt.adapted)),
-            "properties_by_source": dg.MetadataValue.json(
-                dict(Counter(s for p in snapshots for s in p.sources))
-            ),
-            "previous_snapshot_found": previous_entry is not None,
-            "mls_state_from": state_from,
-        }
-    )
+    metadata: dict[str, Any] = {
+        "quarantine_by_rule": dg.MetadataValue.json(
+            dict(Counter(q["rule"] for q in adapt.quarantined).most_common())
+        ),
+        "adapted_by_source": dg.MetadataValue.json(dict(adapt.adapted)),
+        "properties_by_source": dg.MetadataValue.json(
+            dict(Counter(s for p in snapshots for s in p.sources))
+        ),
+        "previous_snapshot_found": previous_entry is not None,
+        "mls_state_from": state_from,
+    }
     figures = snapshot_figures(
         started=started, properties=len(snapshots), quarantined=len(adapt.quarantined)
     )
     record_run_figures(context, metrics, figures)
-    return snapshots
+    yield dg.Output(snapshots, metadata=metadata)  # stored by the IO manager here
+    yield from snapshot_check_events(
+        context,
+        built,
+        adapt.quarantined,
+        db=db,
+        settings=snapshot_quality,
+        zip_codes=pipeline.zip_code_list,
+    )

@@ -1,23 +1,29 @@
 """Data-quality checks on ``property_snapshots``, evaluated for every partition of a run.
 
-Two ops, each reading the run's partition range from MongoDB once:
+They are the asset's own checks (``check_specs``): the asset judges the documents it has
+just built, in memory, right after the IO manager has stored them, instead of reading
+every day back from MongoDB in two more steps. Only what the run does not hold is read,
+once per run: the manifest's document counts (the days written, to confirm each was
+stored whole, and the trailing week's) and the on-market listings of a day before that
+is not in the run.
 
-- ``property_snapshots_integrity``: BLOCKING checks (severity ERROR). A failure fails
-  the step, so ``property_events``, ``daily_market_summary`` and the report do not run on
-  bad data (nor on a day whose on-market inventory collapsed against the day before).
-- ``property_snapshots_profile``: WARNING checks (severity WARN); they never stop a run.
+- BLOCKING checks (severity ERROR): a failure fails the asset's step once its partitions
+  are stored, so ``property_events``, ``daily_market_summary`` and the report do not run
+  on bad data (nor on a day whose on-market inventory collapsed against the day before).
+- WARNING checks (severity WARN): they never stop a run.
 
 A single-run backfill materializes a range of days in one run; Dagster's
 ``AssetCheckResult`` would record one result for the whole range, with no partition.
-So each op yields one ``AssetCheckEvaluation`` per check per day (the day as its
-partition), then the check's output: the UI shows every day's result, and a blocking
+So the asset yields one ``AssetCheckEvaluation`` per check per day (the day as its
+partition), then each check's output: the UI shows every day's result, and a blocking
 failure on any day still gates the downstream steps.
 """
 
 import datetime as dt
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import dagster as dg
 
@@ -28,28 +34,25 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 )
 from pymongo.database import Database
 
-from phoenix_assets.defs.assets.property_snapshots import HARD_BOUNDS_RESOURCE
-from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY
-from phoenix_assets.failures import retry_transient_only
 from phoenix_assets.partitions import daily_partitions
-from phoenix_assets.pipeline_config import PipelineConfig
 from phoenix_assets.quality import integrity, inventory, profile
 from phoenix_assets.quality.settings import QualitySettings, load_bounds
 from phoenix_assets.quality.verdict import Verdict
-from phoenix_assets.storage.documents import Document
-from phoenix_assets.storage.mongo_resource import MongoResource
+from phoenix_assets.storage.documents import Document, to_document
 from phoenix_assets.storage.partition_store import (
     MANIFEST_COLLECTION,
     collection_name,
     partition_projection,
     written_partitions,
 )
-from phoenix_assets.storage.quarantine import QUARANTINE_COLLECTION
+from phoenix_assets.storage.snapshot_history import read_days
 
 ASSET = dg.AssetKey("property_snapshots")
 COLLECTION = collection_name(ASSET)
 # The resource key of the thresholds (a QualitySettings, parsed when the code loads).
 QUALITY_RESOURCE = "snapshot_quality"
+# The resource key of the hard bounds (a HardBounds, parsed when the code loads).
+HARD_BOUNDS_RESOURCE = "hard_bounds"
 
 SCHEMA = "schema_valid"
 DUPLICATES = "no_duplicate_properties"
@@ -79,9 +82,10 @@ def _spec(name: str, description: str, *, blocking: bool) -> dg.AssetCheckSpec:
 INTEGRITY_SPECS = [
     _spec(
         SCHEMA,
-        "Blocking. Every stored snapshot document validates against the `Property` schema "
-        "and is dated its partition's day. Metadata: invalid documents, the fields at "
-        "fault, examples with their errors.",
+        "Blocking. Every snapshot document, as stored, validates against the `Property` "
+        "schema and is dated its partition's day, and the partition is stored whole (the "
+        "manifest counts every document built). Metadata: invalid documents, the fields "
+        "at fault, examples with their errors, the documents stored.",
         blocking=True,
     ),
     _spec(
@@ -146,24 +150,14 @@ PROFILE_SPECS = [
 ]
 
 
-def _read_partitions(
-    db: Database[Document],
-    keys: Sequence[str],
-    projection: Sequence[str] | None = None,
-) -> dict[str, list[Document]]:
-    """The stored documents of these partitions, by partition, in one query."""
-    by_day: dict[str, list[Document]] = {key: [] for key in keys}
-    query = {"partition_key": keys[0]} if len(keys) == 1 else {"partition_key": {"$in": keys}}
-    for document in db[COLLECTION].find(query, partition_projection(projection)):
-        by_day.setdefault(document.get("partition_key", ""), []).append(document)
-    return by_day
-
-
-def _stream(
-    db: Database[Document], key: str, projection: Sequence[str] | None = None
-) -> Iterator[Document]:
-    """One partition's stored documents, straight from the cursor."""
-    yield from db[COLLECTION].find({"partition_key": key}, partition_projection(projection))
+# Every check, in the order the asset yields them.
+SNAPSHOT_CHECK_SPECS = [*INTEGRITY_SPECS, *PROFILE_SPECS]
+# The fields the rules read beyond the schema rule (which reads the whole document).
+_RULE_FIELDS = tuple(
+    dict.fromkeys(
+        [*integrity.IDENTITY_FIELDS, *profile.PROFILE_FIELDS, *inventory.INVENTORY_FIELDS]
+    )
+)
 
 
 def _on_market_days_before(
@@ -173,24 +167,19 @@ def _on_market_days_before(
     or None when that snapshot is not stored (completely written, by the manifest).
 
     A day before inside the run's range was stored before the checks ran and is already
-    ``counted``; the others are read in one query: their on-market documents only, two
-    fields each.
+    ``counted``; the others are read once, two fields of each document.
     """
     before = {key: inventory.day_before(key) for key in keys}
     stored = written_partitions(db, COLLECTION, sorted(set(before.values())))
     to_read = sorted(stored - set(counted))
     read: dict[str, Counter[str]] = {key: Counter() for key in to_read}
-    if to_read:
-        query = {
-            "partition_key": to_read[0] if len(to_read) == 1 else {"$in": to_read},
-            "standard_status": {"$in": sorted(inventory.ON_MARKET)},
-        }
-        for document in db[COLLECTION].find(
-            query, partition_projection(inventory.INVENTORY_FIELDS)
-        ):
-            counts = read.get(document.get("partition_key", ""))
-            if counts is not None:
-                inventory.tally(document, counts)
+    # Whole, or from the snapshot history when the day has been compacted.
+    for document in read_days(
+        db, COLLECTION, to_read, projection=partition_projection(inventory.INVENTORY_FIELDS)
+    ):
+        counts = read.get(document.get("partition_key", ""))
+        if counts is not None:
+            inventory.tally(document, counts)
     return {
         key: (counted[day] if day in counted else dict(read[day])) if day in stored else None
         for key, day in before.items()
@@ -198,7 +187,7 @@ def _on_market_days_before(
 
 
 def _target_materializations(
-    context: dg.AssetCheckExecutionContext, keys: Sequence[str]
+    context: dg.AssetExecutionContext, keys: Sequence[str]
 ) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
     """The latest materialization of each partition: what each day's evaluation judged."""
     targets = {}
@@ -216,11 +205,11 @@ def _target_materializations(
 
 
 def _evaluate(
-    context: dg.AssetCheckExecutionContext,
+    context: dg.AssetExecutionContext,
     spec: dg.AssetCheckSpec,
     verdicts: Mapping[str, Verdict],
     targets: Mapping[str, AssetCheckEvaluationTargetMaterializationData],
-) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+) -> Iterator[dg.AssetCheckEvaluation | dg.Output[None]]:
     """One evaluation per day, then the check's output (what downstream steps wait on)."""
     severity = dg.AssetCheckSeverity.ERROR if spec.blocking else dg.AssetCheckSeverity.WARN
     for key, verdict in verdicts.items():
@@ -246,67 +235,6 @@ def _evaluate(
     yield dg.Output(None, output_name=spec.get_python_identifier())
 
 
-@dg.multi_asset_check(
-    name="property_snapshots_integrity",
-    specs=INTEGRITY_SPECS,
-    retry_policy=STEP_RETRY_POLICY,
-)
-@retry_transient_only
-def property_snapshots_integrity(
-    context: dg.AssetCheckExecutionContext,
-    mongo: MongoResource,
-    snapshot_quality: dg.ResourceParam[QualitySettings],
-) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
-    """Blocking checks of every day in the run: schema, duplicate properties, on-market
-    inventory kept against the day before.
-
-    Streams each day from a cursor, once for the schema (every field, counting the
-    on-market listings on the way) and once for the identities (four fields), so a large
-    day is never held in memory whole; the day before, when outside the run, is read as
-    its on-market documents' ZIP codes. A failure on any day fails this step, so the
-    assets downstream of the snapshots do not run.
-    """
-    keys = list(context.partition_keys)
-    db = mongo.get_database()
-    targets = _target_materializations(context, keys)
-    on_market: dict[str, Counter[str]] = {key: Counter() for key in keys}
-    yield from _evaluate(
-        context,
-        INTEGRITY_SPECS[0],
-        {
-            key: integrity.schema_violations(
-                inventory.tallying(_stream(db, key), on_market[key]), key
-            )
-            for key in keys
-        },
-        targets,
-    )
-    yield from _evaluate(
-        context,
-        INTEGRITY_SPECS[1],
-        {
-            key: integrity.duplicate_properties(_stream(db, key, integrity.IDENTITY_FIELDS))
-            for key in keys
-        },
-        targets,
-    )
-    days_before = _on_market_days_before(db, keys, on_market)
-    yield from _evaluate(
-        context,
-        INTEGRITY_SPECS[2],
-        {
-            key: inventory.inventory_kept(
-                on_market[key],
-                days_before[key],
-                day=key,
-                max_drop=snapshot_quality.max_inventory_drop,
-            )
-            for key in keys
-        },
-        targets,
-    )
-
-
 def _stored_counts(db: Database[Document], keys: Sequence[str]) -> dict[str, int]:
     """Documents per completely written partition, from the storage's manifest."""
     entries = db[MANIFEST_COLLECTION].find(
@@ -316,55 +244,90 @@ def _stored_counts(db: Database[Document], keys: Sequence[str]) -> dict[str, int
     return {entry["partition_key"]: int(entry.get("documents") or 0) for entry in entries}
 
 
-def _quarantined(db: Database[Document], keys: Sequence[str]) -> dict[str, list[Document]]:
-    by_day: dict[str, list[Document]] = defaultdict(list)
-    query = {"asset": COLLECTION, "partition_key": keys[0] if len(keys) == 1 else {"$in": keys}}
-    fields = {"partition_key": 1, "rule": 1, "source": 1, "source_id": 1}
-    for entry in db[QUARANTINE_COLLECTION].find(query, fields):
-        by_day[entry.get("partition_key", "")].append(entry)
-    return by_day
+def _as_stored(record: Any, key: str) -> Document:
+    """A built record as the IO manager stores it: the same conversion, and its ``_id``
+    (the natural key, ``<property_id>:<day>``), which the verdicts' examples name."""
+    document = to_document(record)
+    document.setdefault("_id", f"{document.get('property_id')}:{key}")
+    return document
 
 
-@dg.multi_asset_check(
-    name="property_snapshots_profile",
-    specs=PROFILE_SPECS,
-    retry_policy=STEP_RETRY_POLICY,
-)
-@retry_transient_only
-def property_snapshots_profile(
-    context: dg.AssetCheckExecutionContext,
-    mongo: MongoResource,
-    pipeline: PipelineConfig,
-    snapshot_quality: dg.ResourceParam[QualitySettings],
-) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
-    """Warning checks of every day in the run: null rates, value ranges, row count
-    against the trailing week, ZIP coverage, quarantine share, on-market inventory
-    steady against the day before.
+def _schema_and_store(documents: Iterable[Document], key: str, stored: int | None) -> Verdict:
+    """The schema rule over the day's documents, and the day stored whole: the manifest
+    (written last by the IO manager) counts as many documents as were built."""
+    verdict = integrity.schema_violations(documents, key)
+    built = verdict.metadata["documents"]
+    metadata = {**verdict.metadata, "stored_documents": stored}
+    if stored == built:
+        return Verdict(passed=verdict.passed, summary=verdict.summary, metadata=metadata)
+    missing = "no complete partition is stored" if stored is None else f"{stored} are stored"
+    return Verdict(
+        passed=False,
+        summary=f"{built} documents were built but {missing}; {verdict.summary}",
+        metadata=metadata,
+    )
 
-    Reads only the fields the rules need, once for the whole range; the trailing
-    week's row counts come from the storage manifest, not from the documents, and the
-    day before's on-market listings (when outside the run) from its on-market documents.
+
+def snapshot_check_events(
+    context: dg.AssetExecutionContext,
+    built: Mapping[str, Sequence[Any]],
+    quarantined: Iterable[Document],
+    *,
+    db: Database[Document],
+    settings: QualitySettings,
+    zip_codes: Sequence[str],
+) -> Iterator[dg.AssetCheckEvaluation | dg.Output[None]]:
+    """Every check's evaluation of every day of ``built`` (day -> the records built for
+    it: ``Property`` models or documents), then each check's output.
+
+    The asset yields these after its own output, so its partitions are stored and
+    materialized (each evaluation names the materialization it judged). Each day's
+    records are converted as the IO manager stores them, one at a time, for the schema
+    rule; the other rules read a few fields of each (``_RULE_FIELDS``). ``quarantined``:
+    the quarantine entries the asset stored for these days.
     """
-    keys = list(context.partition_keys)
-    settings = snapshot_quality
-    db = mongo.get_database()
-    frames = {
-        key: profile.profile_frame(documents)
-        for key, documents in _read_partitions(db, keys, profile.PROFILE_FIELDS).items()
-        if key in keys
-    }
+    keys = list(built)
     history_keys = sorted({k for key in keys for k in profile.trailing_days(key)} - set(keys))
-    counts = {**_stored_counts(db, history_keys), **{key: len(frames[key]) for key in keys}}
-    quarantined = _quarantined(db, keys)
-    targets = _target_materializations(context, keys)
+    stored = _stored_counts(db, [*keys, *history_keys])
+    by_day: dict[str, list[Document]] = defaultdict(list)
+    for entry in quarantined:
+        by_day[str(entry.get("partition_key", ""))].append(entry)
 
-    on_market = {key: inventory.on_market_in_frame(frames[key]) for key in keys}
+    schema: dict[str, Verdict] = {}
+    duplicates: dict[str, Verdict] = {}
+    frames = {}
+    on_market: dict[str, inventory.OnMarket] = {}
+    for key in keys:
+        fields: list[Document] = []
+        counts: Counter[str] = Counter()
+
+        def documents(key: str = key, fields: list[Document] = fields) -> Iterator[Document]:
+            for record in built[key]:
+                document = _as_stored(record, key)
+                fields.append({name: document.get(name) for name in _RULE_FIELDS})
+                yield document
+
+        schema[key] = _schema_and_store(
+            inventory.tallying(documents(), counts), key, stored.get(key)
+        )
+        duplicates[key] = integrity.duplicate_properties(fields)
+        frames[key] = profile.profile_frame(fields)
+        on_market[key] = dict(counts)
     days_before = _on_market_days_before(db, keys, on_market)
+    counts_by_day = {**stored, **{key: len(frames[key]) for key in keys}}
 
     def history(key: str) -> dict[str, int]:
-        return {k: counts[k] for k in profile.trailing_days(key) if k in counts}
+        return {k: counts_by_day[k] for k in profile.trailing_days(key) if k in counts_by_day}
 
     rules = [
+        schema,
+        duplicates,
+        {
+            key: inventory.inventory_kept(
+                on_market[key], days_before[key], day=key, max_drop=settings.max_inventory_drop
+            )
+            for key in keys
+        },
         {key: profile.null_rates(frames[key], settings) for key in keys},
         {
             key: profile.value_ranges(frames[key], settings, dt.date.fromisoformat(key))
@@ -374,10 +337,10 @@ def property_snapshots_profile(
             key: profile.row_count(len(frames[key]), history(key), settings.row_count_tolerance)
             for key in keys
         },
-        {key: profile.zip_coverage(frames[key], pipeline.zip_code_list) for key in keys},
+        {key: profile.zip_coverage(frames[key], zip_codes) for key in keys},
         {
             key: profile.quarantine_share(
-                len(frames[key]), quarantined.get(key, []), settings.max_quarantine
+                len(frames[key]), by_day.get(key, []), settings.max_quarantine
             )
             for key in keys
         },
@@ -391,7 +354,8 @@ def property_snapshots_profile(
             for key in keys
         },
     ]
-    for spec, verdicts in zip(PROFILE_SPECS, rules, strict=True):
+    targets = _target_materializations(context, keys)
+    for spec, verdicts in zip(SNAPSHOT_CHECK_SPECS, rules, strict=True):
         yield from _evaluate(context, spec, verdicts, targets)
 
 
@@ -402,7 +366,4 @@ def snapshot_checks() -> dg.Definitions:
     # ones (property_snapshots' quarantine) are parsed together: each soft maximum must
     # lie below its hard one.
     quality, hard = load_bounds()
-    return dg.Definitions(
-        asset_checks=[property_snapshots_integrity, property_snapshots_profile],
-        resources={QUALITY_RESOURCE: quality, HARD_BOUNDS_RESOURCE: hard},
-    )
+    return dg.Definitions(resources={QUALITY_RESOURCE: quality, HARD_BOUNDS_RESOURCE: hard})

@@ -150,6 +150,14 @@ def _day_state(db: Database[dict], day: str) -> dict[str, list[bytes]]:
     }
 
 
+def _check_results(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, Any]]:
+    """Each snapshot check's metadata in a run, by check name."""
+    return {
+        evaluation.check_name: {k: v.value for k, v in evaluation.metadata.items()}
+        for evaluation in result.get_asset_check_evaluations()
+    }
+
+
 def test_the_graph_reads_compacted_days_and_a_day_means_the_same(
     pipeline_env: dict[str, str],
     db: Database[dict],
@@ -159,14 +167,19 @@ def test_the_graph_reads_compacted_days_and_a_day_means_the_same(
     day before) exactly as from the whole day; a compacted day re-run is the same day."""
     days = ["2026-10-27", "2026-10-28", "2026-10-29"]
     job = load_definitions().resolve_job_def("daily_pipeline")
-    for day in days:
-        assert job.execute_in_process(partition_key=day).success
+    runs = {day: job.execute_in_process(partition_key=day) for day in days}
+    assert all(run.success for run in runs.values())
     first = {day: _day_state(db, day) for day in days}
 
     compact_month(db, SNAPSHOTS_COLLECTION, "2026-10", through=days[1])
     assert db[SNAPSHOTS_COLLECTION].count_documents({"partition_key": days[1]}) == 0
-    assert job.execute_in_process(partition_key=days[2]).success
+    again = job.execute_in_process(partition_key=days[2])
+    assert again.success
     assert _day_state(db, days[2]) == first[days[2]]
+    # The checks judged the day against the same day before (on-market inventory kept).
+    assert _check_results(again) == _check_results(runs[days[2]])
+    kept = _check_results(again)["on_market_inventory_kept"]
+    assert kept["on_market_day_before"] > 0
 
     assert job.execute_in_process(partition_key=days[1]).success  # a compacted day re-run
     assert db[SNAPSHOTS_COLLECTION].count_documents({"partition_key": days[1]}) > 0
