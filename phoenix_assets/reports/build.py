@@ -49,30 +49,42 @@ def _caption_period(data: ReportData) -> str:
     return f"the {len(periods)} weeks to the week of {data.period} (weekly averages)"
 
 
-def build_report(
-    data: ReportData, *, email: bool = False, files: ReportFiles | None = None
-) -> BuiltReport:
-    """Render ``data``: JSON, CSV, HTML with inline SVG charts and, with ``email``, the
-    email variant with PNG charts. ``files``: where it will be written (the HTML links
-    to its JSON and CSV by file name)."""
+def _draw(data: ReportData, *, png: bool) -> tuple[Chart, ...]:
     # matplotlib is imported here, not with the code location: it adds ~1 s to the
     # start of every step process, and only report steps draw.
     from phoenix_assets.reports.charts import draw_charts
 
-    started = time.perf_counter()
-    charts = tuple(
+    return tuple(
         draw_charts(
             data.history,
             data.zip_codes,
             caption_period=_caption_period(data),
             weekly=data.kind == "weekly",
-            png=email,
+            png=png,
         )
     )
+
+
+def build_report(
+    data: ReportData,
+    *,
+    email: bool = False,
+    files: ReportFiles | None = None,
+    charts_skipped: str | None = None,
+) -> BuiltReport:
+    """Render ``data``: JSON, CSV, HTML with inline SVG charts and, with ``email``, the
+    email variant with PNG charts. ``files``: where it will be written (the HTML links
+    to its JSON and CSV by file name). ``charts_skipped``: why this report has no charts
+    (drawing is most of a report's time); the page says it where the charts would be.
+    The JSON and CSV are the same either way: they carry the charts' data, not pictures."""
+    started = time.perf_counter()
+    charts = () if charts_skipped else _draw(data, png=email)
     document = report_document(data)
     links = {"JSON": files.json.name, "CSV": files.csv.name} if files else {}
-    html = render_html(data, charts, files=links)
-    email_html = render_html(data, charts, email=True) if email else None
+    html = render_html(data, charts, files=links, charts_note=charts_skipped)
+    email_html = (
+        render_html(data, charts, email=True, charts_note=charts_skipped) if email else None
+    )
     return BuiltReport(
         data=data,
         document=document,
@@ -94,11 +106,15 @@ def write_report(report: BuiltReport, files: ReportFiles) -> ReportFiles:
 
 
 def build_and_write(
-    data: ReportData, directory: Path, *, email: bool = False
+    data: ReportData,
+    directory: Path,
+    *,
+    email: bool = False,
+    charts_skipped: str | None = None,
 ) -> tuple[BuiltReport, ReportFiles]:
     """Build the report of ``data`` and write it under ``directory``."""
     files = report_files(directory, data.kind, data.period)
-    report = build_report(data, email=email, files=files)
+    report = build_report(data, email=email, files=files, charts_skipped=charts_skipped)
     return report, write_report(report, files)
 
 

@@ -96,7 +96,12 @@ def _collection_note(row: dict[str, Any], weekly: bool) -> str:
 
 
 def _context(
-    data: ReportData, charts: Sequence[Chart], *, email: bool, files: dict[str, str]
+    data: ReportData,
+    charts: Sequence[Chart],
+    *,
+    email: bool,
+    files: dict[str, str],
+    charts_note: str | None,
 ) -> dict[str, Any]:
     weekly = data.kind == "weekly"
     measures = _measures()
@@ -135,6 +140,7 @@ def _context(
             }
             for chart in charts
         ],
+        "charts_note": charts_note or "",
         "email": email,
         "columns": [m.label for m in measures],
         "overview": [
@@ -164,10 +170,14 @@ def render_html(
     *,
     email: bool = False,
     files: dict[str, str] | None = None,
+    charts_note: str | None = None,
 ) -> str:
     """The report's HTML: inline SVG charts, or (``email``) ``<img src="cid:NAME">``.
 
-    ``files`` maps a label (``JSON``, ``CSV``) to a link shown at the end of the page.
+    ``files`` maps a label (``JSON``, ``CSV``) to a link shown at the end of the page;
+    ``charts_note``, shown instead of the charts, says why they were not drawn.
     """
     template = _environment().get_template(TEMPLATE)
-    return template.render(_context(data, charts, email=email, files=files or {}))
+    return template.render(
+        _context(data, charts, email=email, files=files or {}, charts_note=charts_note)
+    )

@@ -96,6 +96,29 @@ def test_a_range_run_writes_one_report_per_day_with_its_metadata(
         assert metadata["demo_data"].value is True
 
 
+def test_a_range_run_draws_the_charts_of_its_newest_seven_days_only(
+    market_reports_run: ReportsRun,
+) -> None:
+    run = market_reports_run
+    materializations = _materializations(run.daily, "daily_market_report")
+    newest = DAYS[-7:]
+    for day in DAYS:
+        metadata = materializations[day].metadata
+        html = (run.reports_dir / "daily" / f"phoenix-market-{day}.html").read_text()
+        document = _daily_json(run, day)
+        assert document["history"]["rows"]  # the charts' data is in every JSON
+        if day in newest:
+            assert metadata["charts_drawn"].value == len(CHART_NAMES)
+            assert "charts_not_drawn" not in metadata
+            assert html.count("<svg") == len(CHART_NAMES) and "charts-note" not in html
+        else:
+            assert metadata["charts_drawn"].value == 0
+            note = metadata["charts_not_drawn"].value
+            assert f"newest 7 days only ({newest[0]} to {newest[-1]})" in note
+            assert "<svg" not in html and 'id="charts-note"' in html
+            assert f"one run over {DAYS[0]} to {DAYS[-1]}" in html
+
+
 def test_the_daily_figures_equal_an_independent_computation(
     market_reports_run: ReportsRun,
 ) -> None:

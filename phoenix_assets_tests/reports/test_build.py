@@ -11,8 +11,8 @@ import pandas as pd
 from PIL import Image
 
 from phoenix_assets.domain.market import DAILY_METRICS, summarize_week, week_days
-from phoenix_assets.reports.assemble import weekly_report_data
-from phoenix_assets.reports.build import build_and_write, report_message
+from phoenix_assets.reports.assemble import daily_report_data, weekly_report_data
+from phoenix_assets.reports.build import build_and_write, build_report, report_message
 from phoenix_assets.reports.charts import CHART_SPECS
 from phoenix_assets.reports.quality import QualityFacts
 
@@ -98,3 +98,24 @@ def test_the_four_week_average_weights_weeks_by_their_days(tmp_path: Path) -> No
     levels = trends[(trends["area"] == "metro")].set_index("partition_key")["active_listings"]
     expected = (levels[EARLIER[0]] * 3 + levels[EARLIER[1]] * 7) / 10
     assert metro["active_listings_4wk_avg"] == expected
+
+
+def test_a_report_without_charts_says_why_and_keeps_its_json_and_csv(tmp_path: Path) -> None:
+    days = week_days(dt.date.fromisoformat(EARLIER[0]))
+    daily = pd.DataFrame([row for n, day in enumerate(days) for row in _daily_rows(day, n)])
+    data = daily_report_data(
+        daily, days[-1], QualityFacts(days=(days[-1],)), generated_at=dt.datetime(2026, 11, 9)
+    )
+    note = "No charts on this page: drawn for the newest days of the run only."
+    charted = build_report(data)
+    skipped = build_report(data, charts_skipped=note)
+
+    assert skipped.charts == () and "<svg" not in skipped.html
+    assert f'<p class="period" id="charts-note">{note}</p>' in skipped.html
+    assert charted.html.count("<svg") == len(CHART_SPECS) and "charts-note" not in charted.html
+    # The data files carry the charts' data either way: they do not change.
+    assert skipped.json_text == charted.json_text
+    assert skipped.csv_text == charted.csv_text
+    written, files = build_and_write(data, tmp_path, charts_skipped=note)
+    assert "<svg" not in files.html.read_text() and note in files.html.read_text()
+    assert files.json.read_text() == charted.json_text == written.json_text

@@ -58,6 +58,10 @@ SNAPSHOT_CHECK_KEYS: tuple[dg.AssetCheckKey, ...] = tuple(
 # A report and a warning check of the same run may run side by side: how long the
 # report waits for the check's result before saying it was not finished.
 CHECK_WAIT_SECONDS = 120.0
+# A run over a range of days (a backfill) draws the charts of its newest days only: they
+# are the reports someone opens, and drawing is most of a report's time. Every day still
+# gets its JSON, CSV and HTML; an older day's page says why it has no charts.
+CHARTED_DAYS = 7
 
 
 def _delivery_target(context: dg.AssetExecutionContext) -> tuple[str | None, str]:
@@ -91,6 +95,20 @@ def _checks_of_this_run(context: dg.AssetExecutionContext) -> list[dg.AssetCheck
     return [key for key in SNAPSHOT_CHECK_KEYS if key in selected]
 
 
+def _charts_skipped(keys: Sequence[str], key: str) -> str | None:
+    """Why the report of ``key`` is drawn without charts in a run of ``keys``, or None
+    when it has them (one of the run's newest ``CHARTED_DAYS`` days)."""
+    charted = list(keys)[-CHARTED_DAYS:]
+    if key in charted:
+        return None
+    return (
+        f"No charts on this page: it was made by one run over {keys[0]} to {keys[-1]}, "
+        f"which draws the charts of its newest {len(charted)} days only ({charted[0]} to "
+        f"{charted[-1]}). Materialize this day's report on its own to draw them; the JSON "
+        f"file holds the charts' data."
+    )
+
+
 def _publish(
     context: dg.AssetExecutionContext,
     data: ReportData,
@@ -100,10 +118,13 @@ def _publish(
     report_delivery: ReportDelivery,
     deliver: bool,
     not_delivered: str,
+    charts_skipped: str | None = None,
 ) -> dict[str, Any]:
     """Write one partition's report, deliver it when it is the newest, describe it in the
     partition's metadata, and return the document stored for it."""
-    report, files = build_and_write(data, reports.path(), email=deliver)
+    report, files = build_and_write(
+        data, reports.path(), email=deliver, charts_skipped=charts_skipped
+    )
     if deliver:
         outcome = report_delivery.deliver(
             mongo.get_database(), report_message(report, files), context.log
@@ -130,6 +151,8 @@ def _publish(
                 else {}
             ),
             "build_seconds": round(report.seconds, 3),
+            "charts_drawn": len(report.charts),
+            **({"charts_not_drawn": charts_skipped} if charts_skipped else {}),
             **delivery_metadata,
         },
         partition_key=data.period,
@@ -201,6 +224,8 @@ def daily_market_report(
     days on market); the day's data-quality facts (records quarantined, ZIP codes that
     failed, snapshot checks that warned or failed). Files land in PHOENIX_REPORTS_DIR
     as `daily/phoenix-market-<day>.{json,csv,html}`. Only the newest day is delivered.
+    A run over a range of days (a backfill) draws the charts of its newest 7 days only;
+    the older days' pages say so (their JSON and CSV are the same either way).
     """
     started = time.monotonic()
     db = mongo.get_database()
@@ -235,6 +260,7 @@ def daily_market_report(
                 report_delivery=report_delivery,
                 deliver=key == target,
                 not_delivered=not_delivered,
+                charts_skipped=_charts_skipped(keys, key),
             )
         )
     record_run_figures(
