@@ -1,26 +1,32 @@
 """Events derived from two consecutive snapshots."""
 
-import pandas as pd
+from typing import Any
 
-from phoenix_assets.domain.events import derive_events
+from phoenix_assets.domain.events import events_between, listed_properties
 
 DAY = "2026-11-18"
 
 
-def _snapshot(*rows: tuple[str, str, str, float]) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "property_id": pid,
-                "listing_key": key,
-                "standard_status": status,
-                "list_price": price,
-                "postal_code": "85018",
-                "unparsed_address": f"{pid} N 38th St",
-            }
-            for pid, key, status, price in rows
-        ]
-    )
+def _snapshot(*rows: tuple[str, str | None, str | None, float]) -> list[dict[str, Any]]:
+    """Stored snapshot documents, with a field the events do not read."""
+    return [
+        {
+            "property_id": pid,
+            "listing_key": key,
+            "standard_status": status,
+            "list_price": price,
+            "postal_code": "85018",
+            "unparsed_address": f"{pid} N 38th St",
+            "living_area": 1_500.0,
+        }
+        for pid, key, status, price in rows
+    ]
+
+
+def derive_events(
+    yesterday: list[dict[str, Any]], today: list[dict[str, Any]], day: str
+) -> list[dict[str, Any]]:
+    return events_between(listed_properties(yesterday), listed_properties(today), day)
 
 
 def _by_property(events: list[dict]) -> dict[str, list[tuple[str, object, object]]]:
@@ -81,3 +87,17 @@ def test_a_price_cut_carries_its_size() -> None:
 def test_no_change_no_events() -> None:
     same = _snapshot(("p", "L1", "Active", 500_000))
     assert derive_events(same, same, DAY) == []
+
+
+def test_only_listed_properties_count_and_only_the_event_fields_are_kept() -> None:
+    documents = [
+        *_snapshot(("listed", "L1", "Active", 500_000), ("parcel", None, None, 0.0)),
+        {"property_id": "nan-status", "standard_status": float("nan")},
+    ]
+    listed = listed_properties(documents)
+    assert list(listed) == ["listed"]
+    assert "living_area" not in listed["listed"] and listed["listed"]["listing_key"] == "L1"
+    # A property that was only a parcel yesterday and is listed today is a new listing.
+    today = _snapshot(("listed", "L1", "Active", 500_000), ("parcel", "L2", "Active", 400_000))
+    (event,) = derive_events(documents, today, DAY)
+    assert (event["property_id"], event["event_type"]) == ("parcel", "new_listing")
