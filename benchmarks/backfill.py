@@ -11,7 +11,7 @@ own processes), this times:
 Target: 30 days <= 5x one day. Each step's time is printed so the per-day cost is
 visible, and the projected figure is split into a fixed part and a per-day part.
 
-Second target (issue 15): each extra day of the range run costs <= 1.5x the storage
+Second target: each extra day of the range run costs <= 1.5x the storage
 floor of a day, measured in the same run on the same server: one day of the range (its
 middle one) has its documents copied out of every collection (everything the day wrote:
 raw listings, snapshots, events, summary, report, quarantine, manifest entries), then
