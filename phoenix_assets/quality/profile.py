@@ -36,7 +36,8 @@ def profile_frame(documents: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     a boolean) is null too: the rules judge usable values, the schema rule the rest.
     """
     frame = pd.DataFrame.from_records(
-        [{name: doc.get(name) for name in PROFILE_FIELDS} for doc in documents],
+        # Tuples, not dicts: a large day's rows cost a third of the memory.
+        [tuple(doc.get(name) for name in PROFILE_FIELDS) for doc in documents],
         columns=list(PROFILE_FIELDS),
     )
     for name in NUMERIC_FIELDS:
