@@ -11,6 +11,7 @@ printed) is printed too. Exit 1 when the pipeline time is over the target.
 
     uv run python benchmarks/first_run.py
     uv run python benchmarks/first_run.py --repeats 3    # the median of three
+    uv run python benchmarks/first_run.py --show-output  # and what the command printed
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ _RUN_LINE = re.compile(r"^\s+(?P<label>.+): (?P<outcome>ok|FAILED) in (?P<second
 _DONE = re.compile(r"Done in (?P<seconds>[\d.]+)s")
 
 
-def first_run() -> tuple[float, float, list[tuple[str, float]]]:
-    """(pipeline seconds, wall-clock seconds, each run's label and seconds)."""
+def first_run() -> tuple[float, float, list[tuple[str, float]], str]:
+    """(pipeline seconds, wall-clock seconds, each run's label and seconds, the output)."""
     env = {
         name: value
         for name, value in os.environ.items()
@@ -59,22 +60,29 @@ def first_run() -> tuple[float, float, list[tuple[str, float]]]:
     total = _DONE.search(output)
     if done.returncode != 0 or total is None or "FAILED" in output:
         raise SystemExit(f"phoenix-assets run failed:\n{output[-3000:]}")
-    return float(total["seconds"]), wall, runs
+    return float(total["seconds"]), wall, runs, done.stdout
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument(
+        "--show-output",
+        action="store_true",
+        help="print what the command printed (document counts, the metro's figures)",
+    )
     args = parser.parse_args(argv)
     print(f"Machine: {machine()}")
     print(f"phoenix-assets run --day {DAY}, embedded defaults, fresh DAGSTER_HOME each time")
     totals = []
     for attempt in range(1, args.repeats + 1):
-        total, wall, runs = first_run()
+        total, wall, runs, output = first_run()
         totals.append(total)
         print(f"run {attempt}: pipeline {total:.1f}s, wall clock {wall:.1f}s")
         for label, seconds in runs:
             print(f"  {label:50} {seconds:6.1f}s")
+        if args.show_output:
+            print(output)
     pipeline = median(totals)
     print(
         f"pipeline time (median of {len(totals)}): {pipeline:.1f}s / {TARGET_SECONDS:.0f}s = "
