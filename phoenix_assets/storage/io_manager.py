@@ -12,11 +12,13 @@ it loads as empty.
 """
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
 from pydantic import BaseModel
+from pymongo.database import Database
 
 from phoenix_assets.failures import MissingPartitionError, step_failures
 from phoenix_assets.pipeline_config import PipelineConfig
@@ -59,6 +61,80 @@ def _fields(record: Any, names: list[str]) -> Document:
             name: to_bson_value(getattr(record, name)) for name in names if hasattr(record, name)
         }
     return to_document(record)
+
+
+@dataclass
+class StoredRecords:
+    """What ``store_records`` wrote: for the materialization's metadata."""
+
+    name: str
+    partitions: list[str]
+    written: int = 0
+    replaced: int = 0
+    preview: list[Document] = field(default_factory=list)
+
+    def add(self, other: "StoredRecords") -> None:
+        """Count another write of the same asset (another day of a range)."""
+        self.partitions.extend(other.partitions)
+        self.written += other.written
+        self.replaced += other.replaced
+        self.preview = self.preview or other.preview
+
+    def metadata(self, db_name: str, preview_rows: int) -> dict[str, Any]:
+        return write_metadata(
+            db_name,
+            self.name,
+            self.partitions,
+            self.preview,
+            self.replaced,
+            preview_rows,
+            written=self.written,
+        )
+
+
+def store_records(
+    db: Database[Document],
+    name: str,
+    partitions: list[str],
+    records: Sequence[Any],
+    *,
+    natural_key: Sequence[str] | None,
+    partition_field: str,
+    asset: str,
+    run_id: str | None,
+    preview_rows: int = 5,
+) -> StoredRecords:
+    """Replace these partitions of collection ``name`` with ``records`` (dicts or models),
+    as the storage contract says: natural ids checked first, so a bad value leaves the
+    stored partitions as they were; then converted and written one batch at a time.
+
+    The IO manager stores every output this way; an asset that stores a range day by
+    day, so no more than a day is ever held, calls it for each day."""
+    id_fields = [*(natural_key or ["_id"]), "partition_key", partition_field]
+
+    def with_id(doc: Document) -> Document:
+        assign_id(
+            doc,
+            partitions=partitions,
+            natural_key=natural_key,
+            partition_field=partition_field,
+            asset=asset,
+        )
+        return doc
+
+    def documents() -> Iterator[Document]:
+        # Converted as they are written, one batch at a time: a partition's value and
+        # a full copy of it as documents are never in memory together.
+        for record in records:
+            yield with_id(to_document(record))
+
+    # First every id, from the fields it is made of, before anything is deleted: a
+    # bad value leaves the stored partition as it was.
+    ids = (with_id(_fields(record, id_fields))["_id"] for record in records)
+    written = check_unique_ids(ids, asset)
+    preview = list(itertools.islice(documents(), preview_rows))
+    replaced = replace_partitions(db, name, partitions, documents(), run_id=run_id)
+    return StoredRecords(name, list(partitions), written, replaced, preview)
 
 
 def _previous_attempts(context: dg.InputContext | dg.OutputContext) -> int:
@@ -116,51 +192,19 @@ class MongoIOManager(dg.ConfigurableIOManager):
     def _handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         if obj is None:
             return
-        name = collection_name(context.asset_key)
-        partitions = list(context.asset_partition_keys) if context.has_asset_partitions else []
-        records = records_of(obj)
         metadata = context.definition_metadata or {}
-        asset = context.asset_key.to_user_string()
-
-        natural_key = metadata.get(NATURAL_KEY)
-        partition_field = metadata.get(PARTITION_FIELD, "partition_key")
-        id_fields = [*(natural_key or ["_id"]), "partition_key", partition_field]
-
-        def with_id(doc: Document) -> Document:
-            assign_id(
-                doc,
-                partitions=partitions,
-                natural_key=natural_key,
-                partition_field=partition_field,
-                asset=asset,
-            )
-            return doc
-
-        def documents() -> Iterator[Document]:
-            # Converted as they are written, one batch at a time: a partition's value and
-            # a full copy of it as documents are never in memory together.
-            for record in records:
-                yield with_id(to_document(record))
-
-        # First every id, from the fields it is made of, before anything is deleted: a
-        # bad value leaves the stored partition as it was.
-        ids = (with_id(_fields(record, id_fields))["_id"] for record in records)
-        written = check_unique_ids(ids, asset)
-        preview = list(itertools.islice(documents(), self.preview_rows))
-        replaced = replace_partitions(
-            self.mongo.get_database(), name, partitions, documents(), run_id=context.run_id
+        stored = store_records(
+            self.mongo.get_database(),
+            collection_name(context.asset_key),
+            list(context.asset_partition_keys) if context.has_asset_partitions else [],
+            records_of(obj),
+            natural_key=metadata.get(NATURAL_KEY),
+            partition_field=metadata.get(PARTITION_FIELD, "partition_key"),
+            asset=context.asset_key.to_user_string(),
+            run_id=context.run_id,
+            preview_rows=self.preview_rows,
         )
-        context.add_output_metadata(
-            write_metadata(
-                self.mongo.database,
-                name,
-                partitions,
-                preview,
-                replaced,
-                self.preview_rows,
-                written=written,
-            )
-        )
+        context.add_output_metadata(stored.metadata(self.mongo.database, self.preview_rows))
 
     # -- reading ------------------------------------------------------------------
     def _load_input(self, context: dg.InputContext) -> Any:

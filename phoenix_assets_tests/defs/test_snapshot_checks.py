@@ -37,7 +37,7 @@ from phoenix_assets.defs.checks.snapshot_checks import (
     SCHEMA,
     SNAPSHOT_CHECK_SPECS,
     ZIP_COVERAGE,
-    snapshot_check_events,
+    SnapshotChecks,
 )
 from phoenix_assets.domain.adapters import property_from_reso
 from phoenix_assets.domain.merge import merge_properties
@@ -86,14 +86,10 @@ def _with_checks(build: Build, quarantined: Sequence[dict[str, Any]] = ()) -> dg
     ) -> Iterator[dg.Output[Any] | dg.AssetCheckEvaluation]:
         built = build(context)
         yield dg.Output([record for day in built.values() for record in day])
-        yield from snapshot_check_events(
-            context,
-            built,
-            quarantined,
-            db=mongo.get_database(),
-            settings=snapshot_quality,
-            zip_codes=pipeline.zip_code_list,
-        )
+        checks = SnapshotChecks(mongo.get_database(), snapshot_quality, pipeline.zip_code_list)
+        for key, records in built.items():
+            checks.judge(key, records)
+        yield from checks.events(context, quarantined)
 
     return stand_in
 

@@ -11,7 +11,7 @@ import pandas as pd
 from pymongo.database import Database
 
 from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY
-from phoenix_assets.defs.checks.snapshot_checks import SNAPSHOT_CHECK_SPECS, snapshot_check_events
+from phoenix_assets.defs.checks.snapshot_checks import SNAPSHOT_CHECK_SPECS, SnapshotChecks
 from phoenix_assets.domain import rules
 from phoenix_assets.domain.adapters import AdapterError, property_from_reso
 from phoenix_assets.domain.maricopa_adapter import property_from_maricopa
@@ -28,6 +28,7 @@ from phoenix_assets.quality.bounds import hard_bound_violation
 from phoenix_assets.quality.settings import HardBounds, QualitySettings
 from phoenix_assets.sources.mls import MISSING_KEY_PREFIX, parse_timestamp
 from phoenix_assets.storage.documents import Document
+from phoenix_assets.storage.io_manager import StoredRecords, store_records
 from phoenix_assets.storage.mongo_resource import MongoResource
 from phoenix_assets.storage.partition_reader import PartitionReader
 from phoenix_assets.storage.partition_store import (
@@ -57,6 +58,10 @@ ASSET_NAME = "property_snapshots"
 INCREMENTAL_SOURCE = "mls"
 INCREMENTAL_ASSET = "raw_mls_listings"
 ASSESSOR_ASSET = "raw_maricopa_parcels"
+# The storage contract's natural key and day field of a snapshot (``<property_id>:<day>``).
+SNAPSHOT_KEY = ["property_id"]
+SNAPSHOT_DAY_FIELD = "snapshot_date"
+PREVIEW_ROWS = 5
 # A day's new versions are read from this long before the day began: versions that
 # reached the log late (an overlapping collection) but were made the day before.
 LOG_OVERLAP = dt.timedelta(days=1)
@@ -218,7 +223,7 @@ def _carried_versions(
     retry_policy=STEP_RETRY_POLICY,
     group_name="properties",
     kinds={"python", "mongodb"},
-    metadata={NATURAL_KEY: ["property_id"], PARTITION_FIELD: "snapshot_date"},
+    metadata={NATURAL_KEY: SNAPSHOT_KEY, PARTITION_FIELD: SNAPSHOT_DAY_FIELD},
     # Its data-quality checks judge what it built, in memory, once it is stored (blocking
     # ones fail the step, so nothing downstream runs): defs/checks/snapshot_checks.py.
     check_specs=SNAPSHOT_CHECK_SPECS,
@@ -274,7 +279,8 @@ def property_snapshots(
     Records that fail validation or break a hard bound (a price above any Arizona sale,
     a modification far in the future, a year built years ahead, an area of zero, no
     record key) go to the `quarantine` collection with their rule, the reason and the
-    raw payload, never silently dropped. Once stored, each day is checked in memory:
+    raw payload, never silently dropped. A range is built, stored and checked one day at
+    a time, so a backfill holds no more than a day in memory. Each day is checked in memory:
     blocking checks (schema, duplicate properties, on-market inventory kept) fail the
     step so nothing downstream runs; warnings (null rates, plausible values, row count,
     ZIP coverage, quarantine share, inventory steady) never stop it.
@@ -291,8 +297,9 @@ def property_snapshots(
     if carried is None and db[INCREMENTAL_ASSET].find_one({}, {"_id": 1}) is not None:
         # Only worth a warning when MLS data exists: the whole log is read instead.
         context.log.warning(f"{why}: the MLS state of {first_day} is read from its log")
-    snapshots: list[Property] = []
-    built: dict[str, list[Property]] = {}  # per day, for the checks
+    checks = SnapshotChecks(db, snapshot_quality, pipeline.zip_code_list)
+    stored = StoredRecords(ASSET_NAME, [])
+    by_source: Counter[str] = Counter()
     for partition_key in context.partition_keys:
         day = dt.date.fromisoformat(partition_key)
         # Read from cursors: a day's raw payloads are never all in memory at once.
@@ -327,12 +334,31 @@ def property_snapshots(
             parcels_today=parcels_today,
             latest_parcels=_latest_parcels(db, listed_apns, day, hard_bounds),
         )
-        snapshots.extend(snapshot)
-        built[partition_key] = snapshot
         carried = next_carried  # a range is built day after day, each from the one before
+        # Stored and judged day by day: a range never holds more than a day's records.
+        record_log_read(db, ASSET_NAME, [partition_key], context.run.run_id, read_at)
+        replace_quarantine(
+            db,
+            ASSET_NAME,
+            [partition_key],
+            [q for q in adapt.quarantined if q["partition_key"] == partition_key],
+        )
+        stored.add(
+            store_records(
+                db,
+                ASSET_NAME,
+                [partition_key],
+                snapshot,
+                natural_key=SNAPSHOT_KEY,
+                partition_field=SNAPSHOT_DAY_FIELD,
+                asset=ASSET_NAME,
+                run_id=context.run.run_id,
+            )
+        )
+        checks.judge(partition_key, snapshot)
+        by_source.update(s for p in snapshot for s in p.sources)
+        del snapshot, listings_today, mls_today, parcels_today
 
-    record_log_read(db, ASSET_NAME, context.partition_keys, context.run.run_id, read_at)
-    replace_quarantine(db, ASSET_NAME, context.partition_keys, adapt.quarantined)
     if adapt.quarantined:
         context.log.warning(
             f"{len(adapt.quarantined)} records quarantined (collection 'quarantine')"
@@ -342,22 +368,14 @@ def property_snapshots(
             dict(Counter(q["rule"] for q in adapt.quarantined).most_common())
         ),
         "adapted_by_source": dg.MetadataValue.json(dict(adapt.adapted)),
-        "properties_by_source": dg.MetadataValue.json(
-            dict(Counter(s for p in snapshots for s in p.sources))
-        ),
+        "properties_by_source": dg.MetadataValue.json(dict(by_source)),
         "previous_snapshot_found": previous_entry is not None,
         "mls_state_from": state_from,
     }
     figures = snapshot_figures(
-        started=started, properties=len(snapshots), quarantined=len(adapt.quarantined)
+        started=started, properties=stored.written, quarantined=len(adapt.quarantined)
     )
     record_run_figures(context, metrics, figures)
-    yield dg.Output(snapshots, metadata=metadata)  # stored by the IO manager here
-    yield from snapshot_check_events(
-        context,
-        built,
-        adapt.quarantined,
-        db=db,
-        settings=snapshot_quality,
-        zip_codes=pipeline.zip_code_list,
-    )
+    # Stored already, day by day (the IO manager stores nothing for None).
+    yield dg.Output(None, metadata={**stored.metadata(mongo.database, PREVIEW_ROWS), **metadata})
+    yield from checks.events(context, adapt.quarantined)

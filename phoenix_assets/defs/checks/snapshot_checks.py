@@ -1,11 +1,11 @@
 """Data-quality checks on ``property_snapshots``, evaluated for every partition of a run.
 
-They are the asset's own checks (``check_specs``): the asset judges the documents it has
-just built, in memory, right after the IO manager has stored them, instead of reading
-every day back from MongoDB in two more steps. Only what the run does not hold is read,
-once per run: the manifest's document counts (the days written, to confirm each was
-stored whole, and the trailing week's) and the on-market listings of a day before that
-is not in the run.
+They are the asset's own checks (``check_specs``): the asset stores a range day by day
+and judges each day in memory right after storing it (``SnapshotChecks.judge``), instead
+of reading every day back from MongoDB in two more steps; a day's records are then
+freed. Only what the run does not hold is read: each day's manifest count (to confirm it
+was stored whole), the trailing week's counts and the on-market listings of a day before
+that is not in the run.
 
 - BLOCKING checks (severity ERROR): a failure fails the asset's step once its partitions
   are stored, so ``property_events``, ``daily_market_summary`` and the report do not run
@@ -23,6 +23,7 @@ import datetime as dt
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
@@ -274,96 +275,107 @@ def _schema_and_store(documents: Iterable[Document], key: str, stored: int | Non
     )
 
 
-def snapshot_check_events(
-    context: dg.AssetExecutionContext,
-    built: Mapping[str, Sequence[Any]],
-    quarantined: Iterable[Document],
-    *,
-    db: Database[Document],
-    settings: QualitySettings,
-    zip_codes: Sequence[str],
-) -> Iterator[dg.AssetCheckEvaluation | dg.Output[None]]:
-    """Every check's evaluation of every day of ``built`` (day -> the records built for
-    it: ``Property`` models or documents), then each check's output.
+@dataclass
+class _DayVerdicts:
+    """What the checks keep of a judged day: its verdicts, its size, its inventory."""
 
-    The asset yields these after its own output, so its partitions are stored and
-    materialized (each evaluation names the materialization it judged). Each day's
-    records are converted as the IO manager stores them, one at a time, for the schema
-    rule; the other rules read a few fields of each (``_RULE_FIELDS``). ``quarantined``:
-    the quarantine entries the asset stored for these days.
+    verdicts: dict[str, Verdict]
+    properties: int
+    on_market: inventory.OnMarket
+
+
+class SnapshotChecks:
+    """The snapshot checks of a run, fed one stored day at a time (``judge``), so a day's
+    records can be freed before the next is built; ``events`` then yields every check's
+    evaluation of every day, and each check's output.
+
+    Each day's records are converted as the IO manager stores them, one at a time, for
+    the schema rule; the other rules read a few fields of each (``_RULE_FIELDS``). What
+    needs other days waits for ``events``: the row count against the trailing week, the
+    inventory against the day before, the quarantine share.
     """
-    keys = list(built)
-    history_keys = sorted({k for key in keys for k in profile.trailing_days(key)} - set(keys))
-    stored = _stored_counts(db, [*keys, *history_keys])
-    by_day: dict[str, list[Document]] = defaultdict(list)
-    for entry in quarantined:
-        by_day[str(entry.get("partition_key", ""))].append(entry)
 
-    schema: dict[str, Verdict] = {}
-    duplicates: dict[str, Verdict] = {}
-    frames = {}
-    on_market: dict[str, inventory.OnMarket] = {}
-    for key in keys:
+    def __init__(
+        self, db: Database[Document], settings: QualitySettings, zip_codes: Sequence[str]
+    ) -> None:
+        self._db = db
+        self._settings = settings
+        self._zip_codes = list(zip_codes)
+        self._days: dict[str, _DayVerdicts] = {}
+
+    def judge(self, key: str, records: Iterable[Any]) -> None:
+        """Judge one day, stored already (the manifest counts its documents)."""
         # The rule fields as tuples: a day of 50,000 properties as dicts was ~30 MB more.
         fields: list[tuple[Any, ...]] = []
         counts: Counter[str] = Counter()
 
-        def documents(key: str = key, fields: list[tuple[Any, ...]] = fields) -> Iterator[Document]:
-            for record in built[key]:
+        def documents() -> Iterator[Document]:
+            for record in records:
                 document = _as_stored(record, key)
                 fields.append(tuple(document.get(name) for name in _RULE_FIELDS))
                 yield document
 
-        schema[key] = _schema_and_store(
-            inventory.tallying(documents(), counts), key, stored.get(key)
+        stored = _stored_counts(self._db, [key]).get(key)
+        schema = _schema_and_store(inventory.tallying(documents(), counts), key, stored)
+        frame = profile.profile_frame(_as_dicts(fields))
+        settings = self._settings
+        self._days[key] = _DayVerdicts(
+            verdicts={
+                SCHEMA: schema,
+                DUPLICATES: integrity.duplicate_properties(_as_dicts(fields)),
+                NULL_RATES: profile.null_rates(frame, settings),
+                RANGES: profile.value_ranges(frame, settings, dt.date.fromisoformat(key)),
+                ZIP_COVERAGE: profile.zip_coverage(frame, self._zip_codes),
+            },
+            properties=len(frame),
+            on_market=dict(counts),
         )
-        duplicates[key] = integrity.duplicate_properties(_as_dicts(fields))
-        frames[key] = profile.profile_frame(_as_dicts(fields))
-        on_market[key] = dict(counts)
-    days_before = _on_market_days_before(db, keys, on_market)
-    counts_by_day = {**stored, **{key: len(frames[key]) for key in keys}}
 
-    def history(key: str) -> dict[str, int]:
-        return {k: counts_by_day[k] for k in profile.trailing_days(key) if k in counts_by_day}
+    def events(
+        self, context: dg.AssetExecutionContext, quarantined: Iterable[Document]
+    ) -> Iterator[dg.AssetCheckEvaluation | dg.Output[None]]:
+        """Every check's evaluation of every judged day, then each check's output.
 
-    rules = [
-        schema,
-        duplicates,
-        {
-            key: inventory.inventory_kept(
-                on_market[key], days_before[key], day=key, max_drop=settings.max_inventory_drop
-            )
-            for key in keys
-        },
-        {key: profile.null_rates(frames[key], settings) for key in keys},
-        {
-            key: profile.value_ranges(frames[key], settings, dt.date.fromisoformat(key))
-            for key in keys
-        },
-        {
-            key: profile.row_count(len(frames[key]), history(key), settings.row_count_tolerance)
-            for key in keys
-        },
-        {key: profile.zip_coverage(frames[key], zip_codes) for key in keys},
-        {
-            key: profile.quarantine_share(
-                len(frames[key]), by_day.get(key, []), settings.max_quarantine
-            )
-            for key in keys
-        },
-        {
-            key: inventory.inventory_steady(
-                on_market[key],
-                days_before[key],
-                day=key,
-                tolerance=settings.inventory_change_tolerance,
-            )
-            for key in keys
-        },
-    ]
-    targets = _target_materializations(context, keys)
-    for spec, verdicts in zip(SNAPSHOT_CHECK_SPECS, rules, strict=True):
-        yield from _evaluate(context, spec, verdicts, targets)
+        Yielded after the asset's own output, so its partitions are materialized (each
+        evaluation names the materialization it judged). ``quarantined``: the quarantine
+        entries the asset stored for these days."""
+        keys = list(self._days)
+        settings = self._settings
+        history_keys = sorted({k for key in keys for k in profile.trailing_days(key)} - set(keys))
+        counts_by_day = {
+            **_stored_counts(self._db, history_keys),
+            **{key: day.properties for key, day in self._days.items()},
+        }
+        on_market = {key: day.on_market for key, day in self._days.items()}
+        days_before = _on_market_days_before(self._db, keys, on_market)
+        by_day: dict[str, list[Document]] = defaultdict(list)
+        for entry in quarantined:
+            by_day[str(entry.get("partition_key", ""))].append(entry)
+        for key, day in self._days.items():
+            trailing = {
+                k: counts_by_day[k] for k in profile.trailing_days(key) if k in counts_by_day
+            }
+            day.verdicts |= {
+                INVENTORY_KEPT: inventory.inventory_kept(
+                    day.on_market, days_before[key], day=key, max_drop=settings.max_inventory_drop
+                ),
+                ROW_COUNT: profile.row_count(
+                    day.properties, trailing, settings.row_count_tolerance
+                ),
+                QUARANTINE: profile.quarantine_share(
+                    day.properties, by_day.get(key, []), settings.max_quarantine
+                ),
+                INVENTORY_STEADY: inventory.inventory_steady(
+                    day.on_market,
+                    days_before[key],
+                    day=key,
+                    tolerance=settings.inventory_change_tolerance,
+                ),
+            }
+        targets = _target_materializations(context, keys)
+        for spec in SNAPSHOT_CHECK_SPECS:
+            verdicts = {key: day.verdicts[spec.name] for key, day in self._days.items()}
+            yield from _evaluate(context, spec, verdicts, targets)
 
 
 @dg.definitions
