@@ -15,6 +15,7 @@ named from the run's event log. Printed:
 
     uv run python benchmarks/memory.py
     uv run python benchmarks/memory.py --listings 50000 --mongo-uri mongodb://localhost:27017
+    uv run python benchmarks/memory.py --listings 2300 --range-days 30   # a month's backfill
 """
 
 from __future__ import annotations
@@ -33,15 +34,18 @@ from phoenix_assets.settings import DEFAULT_ZIP_CODES
 from phoenix_assets.sources.demo import demo_listings
 
 TARGET_MB = 300
-PREVIOUS_DAY = "2026-11-16"
 DAY = "2026-11-17"
 MB = 1024 * 1024
 # The run worker: one run of the daily job for a day, printing its run id.
+# The run worker: one run of the daily job for a day or a range ("first..last"),
+# printing its run id.
 RUN_WORKER = """
 import sys, dagster as dg, run_jobs
+first, _, last = sys.argv[1].partition("..")
+tags = ({"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+        if last else {"dagster/partition": first})
 with dg.DagsterInstance.get() as instance:
-    result = dg.execute_job(dg.reconstructable(run_jobs.daily_pipeline), instance,
-                            tags={"dagster/partition": sys.argv[1]})
+    result = dg.execute_job(dg.reconstructable(run_jobs.daily_pipeline), instance, tags=tags)
     print(result.run_id, result.success)
 """
 
@@ -77,7 +81,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listings", type=int, default=50_000)
     parser.add_argument("--mongo-uri", help="a real MongoDB (default: embedded server)")
+    parser.add_argument(
+        "--range-days",
+        type=int,
+        default=1,
+        help="measure a single-run backfill of this many days ending on the day",
+    )
     args = parser.parse_args(argv)
+    first = dt.date.fromisoformat(DAY) - dt.timedelta(days=args.range_days - 1)
+    measured = DAY if args.range_days == 1 else f"{first}..{DAY}"
+    previous = (first - dt.timedelta(days=1)).isoformat()
     scale, listings = scale_for(args.listings)
     env = dict(os.environ)
     prepare_run_environment(env)
@@ -91,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         env.update(MONGODB_URI=uri, DAGSTER_HOME=str(home))
         # The day before first, unmeasured: a daily run reads the previous day's snapshot.
         subprocess.run(
-            [sys.executable, "-c", RUN_WORKER, PREVIOUS_DAY],
+            [sys.executable, "-c", RUN_WORKER, previous],
             env=env,
             check=True,
             stdout=subprocess.DEVNULL,
@@ -99,7 +112,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         started = time.perf_counter()
         worker = subprocess.Popen(
-            [sys.executable, "-c", RUN_WORKER, DAY], env=env, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", RUN_WORKER, measured],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         root = psutil.Process(worker.pid)
         while worker.poll() is None:
@@ -123,7 +139,9 @@ def main(argv: list[str] | None = None) -> int:
 
         with MongoClient(uri) as client:
             db = client[env["MONGODB_DATABASE"]]
-            snapshots = db["property_snapshots"].count_documents({"partition_key": DAY})
+            snapshots = db["property_snapshots"].count_documents(
+                {"partition_key": {"$gte": first.isoformat(), "$lte": DAY}}
+            )
             client.drop_database(env["MONGODB_DATABASE"])
         name = server_name(uri, args.mongo_uri)
 
@@ -138,8 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     largest = steps[0] if steps else rows[0]
     print(f"Machine: {machine()}")
     print(
-        f"Server: {name}; PHOENIX_DEMO_SCALE={scale}: {listings} listings, "
-        f"{snapshots} properties; run took {seconds:.0f}s"
+        f"Server: {name}; PHOENIX_DEMO_SCALE={scale}: {listings} listings on {DAY}; "
+        f"{'one day' if args.range_days == 1 else f'{args.range_days} days as one run'}, "
+        f"{snapshots} snapshot documents; run took {seconds:.0f}s"
     )
     print(f"{'process':36} {'peak RSS MB':>11}")
     small = [row for row in rows if row[0] < 20 * MB]
