@@ -404,12 +404,12 @@ class History:
     seconds: float
     days_compacted: list[str]
     mismatched: list[str]
-    month: str  # the newest month compacted whole ("" when none is)
-    month_days: int
-    month_docs: int
-    month_data: int
-    month_index: int  # estimated as ``measure`` estimates
-    whole_month_data: int  # what the month's days took whole (BSON)
+    month: str = ""  # the newest month compacted whole ("" when none is)
+    month_days: int = 0
+    month_docs: int = 0
+    month_data: int = 0
+    month_index: int = 0  # estimated as ``measure`` estimates
+    whole_month_data: int = 0  # what the month's days took whole (BSON)
     after: dict[str, Collection] = field(default_factory=dict)  # every collection, after
 
 
@@ -437,16 +437,7 @@ def compact_history(db: Database[Any], first: dt.date) -> History:
     ]
     chosen = whole_months[-1] if whole_months else (results[-1] if results else None)
     history = History(
-        daily_days,
-        seconds,
-        [d for r in results for d in r.days_compacted],
-        mismatched,
-        "",
-        0,
-        0,
-        0,
-        0,
-        0,
+        daily_days, seconds, [d for r in results for d in r.days_compacted], mismatched
     )
     history.after = measure(db)
     if chosen is None:

@@ -39,7 +39,7 @@ from phoenix_assets.storage.collection_failures import COLLECTION_FAILURES, shor
 from phoenix_assets.storage.documents import Document
 from phoenix_assets.storage.partition_store import MANIFEST_COLLECTION
 from phoenix_assets.storage.quarantine import QUARANTINE_COLLECTION
-from phoenix_assets.storage.snapshot_history import SNAPSHOTS_COLLECTION, found_on_day
+from phoenix_assets.storage.snapshot_history import SNAPSHOTS_COLLECTION, values_on_day
 from phoenix_assets.storage.version_log import log_read_at, stored_after
 
 DEMO_SOURCE = "demo"
@@ -368,8 +368,8 @@ def read_day_before_gaps(db: Database[Document], days: Sequence[str]) -> list[Da
             continue
         if incremental_in_use is None:
             incremental_in_use = db[INCREMENTAL_LOG].find_one({}, {"_id": 1}) is not None
-        incremental = incremental_in_use or found_on_day(
-            db, SNAPSHOTS_COLLECTION, day, {"sources": INCREMENTAL_SOURCE}
+        incremental = incremental_in_use or INCREMENTAL_SOURCE in values_on_day(
+            db, SNAPSHOTS_COLLECTION, day, "sources"
         )
         gaps.append(
             DayBeforeGap(
@@ -411,15 +411,13 @@ def read_stored_facts(db: Database[Document], days: Sequence[str]) -> StoredFact
         ),
         key=lambda f: (f.day, f.source, f.zip_code),
     )
-    # Every snapshot names the sources that reported it: a probe per day and source not
-    # yet seen, each an equality on the indexed partition key.
+    # Every snapshot names the sources that reported it: one distinct per day, on the
+    # indexed partition key, until every known source is seen.
     found: set[str] = set()
     for day in days:
-        for source in KNOWN_SOURCES:
-            if source not in found and found_on_day(
-                db, SNAPSHOTS_COLLECTION, day, {"sources": source}
-            ):
-                found.add(source)
+        if found.issuperset(KNOWN_SOURCES):
+            break
+        found |= values_on_day(db, SNAPSHOTS_COLLECTION, day, "sources")
     sources = [source for source in KNOWN_SOURCES if source in found]
     return StoredFacts(
         quarantined=sum(by_rule.values()),

@@ -51,6 +51,9 @@ from phoenix_assets.storage.partition_store import (
 )
 from phoenix_assets.storage.snapshot_history import compacted_generations, read_days
 
+# Documents shown in a materialization's preview.
+PREVIEW_ROWS = 5
+
 
 def _fields(record: Any, names: list[str]) -> Document:
     """These fields of a record (a dict or a model), converted as ``to_document`` would."""
@@ -102,7 +105,7 @@ def store_records(
     partition_field: str,
     asset: str,
     run_id: str | None,
-    preview_rows: int = 5,
+    preview_rows: int = PREVIEW_ROWS,
 ) -> StoredRecords:
     """Replace these partitions of collection ``name`` with ``records`` (dicts or models),
     as the storage contract says: natural ids checked first, so a bad value leaves the
@@ -170,7 +173,7 @@ class MongoIOManager(dg.ConfigurableIOManager):
     mongo: MongoResource
     # Which sources are enabled; None (a bare IO manager, in tests) treats all as enabled.
     pipeline: PipelineConfig | None = None
-    preview_rows: int = 5
+    preview_rows: int = PREVIEW_ROWS
 
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         with step_failures(context.log, _previous_attempts(context), what="writing the output"):

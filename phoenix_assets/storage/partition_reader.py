@@ -12,7 +12,7 @@ from pymongo.collection import Collection
 
 from phoenix_assets.storage.documents import Document
 from phoenix_assets.storage.partition_store import partition_projection
-from phoenix_assets.storage.snapshot_history import compacted_documents
+from phoenix_assets.storage.snapshot_history import compacted_documents, projected
 
 
 class PartitionReader:
@@ -28,7 +28,6 @@ class PartitionReader:
     ) -> None:
         self._collection = collection
         self._compacted = dict(compacted or {})  # partition -> history generation
-        self._fields = projection
         self.partition_keys = tuple(partition_keys)
         self._projection = partition_projection(projection)
 
@@ -51,11 +50,7 @@ class PartitionReader:
         for document in compacted_documents(
             collection.database, collection.name, partition_key, generation
         ):
-            yield (
-                {k: v for k, v in document.items() if k in self._fields or k == "partition_key"}
-                if self._fields
-                else document
-            )
+            yield projected(document, self._projection)
 
     def __repr__(self) -> str:
         return f"PartitionReader({self._collection.name}, {len(self.partition_keys)} partitions)"

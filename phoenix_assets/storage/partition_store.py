@@ -229,14 +229,25 @@ def partition_projection(fields: Sequence[str] | None) -> dict[str, int] | None:
     return {name: 1 for name in [*fields, "partition_key"]} if fields else None
 
 
-def written_partitions(db: Database[Document], name: str, keys: Sequence[str]) -> set[str]:
-    """Which of these partitions of ``name`` were completely written."""
+def manifest_entries(
+    db: Database[Document],
+    name: str,
+    keys: Iterable[str],
+    fields: Sequence[str] | None = None,
+) -> dict[str, Document]:
+    """The manifest entries of these partitions of ``name`` that were completely written,
+    by partition key, in one query (``fields``: only these, and the partition key)."""
     return {
-        entry["partition_key"]
+        str(entry["partition_key"]): entry
         for entry in db[MANIFEST_COLLECTION].find(
-            {"_id": {"$in": [f"{name}:{key}" for key in keys]}}, {"partition_key": 1}
+            {"_id": {"$in": [f"{name}:{key}" for key in keys]}}, partition_projection(fields)
         )
     }
+
+
+def written_partitions(db: Database[Document], name: str, keys: Sequence[str]) -> set[str]:
+    """Which of these partitions of ``name`` were completely written."""
+    return set(manifest_entries(db, name, keys, ["partition_key"]))
 
 
 def manifest_entry(db: Database[Document], name: str, key: str) -> Document | None:

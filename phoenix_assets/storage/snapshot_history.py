@@ -29,6 +29,7 @@ check and the delete of the day's whole documents, is milliseconds long.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import os
 import secrets
@@ -46,6 +47,8 @@ from phoenix_assets.storage.partition_store import (
     INSERT_BATCH,
     MANIFEST_COLLECTION,
     delete_partitions,
+    manifest_entries,
+    manifest_entry,
 )
 
 # The collection of the ``property_snapshots`` asset, the one whose old days are compacted.
@@ -179,7 +182,6 @@ class _MonthBuilder:
     property_id: str
     month: str
     base: Document
-    first: dt.date
     days: list[int] = field(default_factory=list)
     changes: dict[str, Document] = field(default_factory=dict)
     last: tuple[dt.date, Document] | None = None
@@ -232,11 +234,8 @@ def _from_history(db: Database[Document], name: str, day: str, generation: str) 
 def compacted_generations(db: Database[Document], name: str, keys: Iterable[str]) -> dict[str, str]:
     """Of these partitions of ``name``, the compacted ones: partition -> generation."""
     return {
-        str(entry["partition_key"]): str(entry[COMPACTED])
-        for entry in db[MANIFEST_COLLECTION].find(
-            {"_id": {"$in": [f"{name}:{key}" for key in keys]}},
-            {"partition_key": 1, COMPACTED: 1},
-        )
+        key: str(entry[COMPACTED])
+        for key, entry in manifest_entries(db, name, keys, [COMPACTED]).items()
         if entry.get(COMPACTED)
     }
 
@@ -250,7 +249,7 @@ def compacted_documents(
     reading the history is met by reading the manifest again."""
     for _ in range(3):
         documents = _from_history(db, name, day, generation)
-        entry = db[MANIFEST_COLLECTION].find_one({"_id": f"{name}:{day}"})
+        entry = manifest_entry(db, name, day)
         now = entry.get(COMPACTED) if entry else None
         if now == generation:
             return documents
@@ -275,10 +274,21 @@ def matches(doc: Document, query: Mapping[str, Any]) -> bool:
     return True
 
 
-def _projected(doc: Document, projection: Mapping[str, int] | None) -> Document:
+def projected(doc: Document, projection: Mapping[str, int] | None) -> Document:
+    """``doc`` with only the fields a MongoDB projection of included fields keeps."""
     if not projection:
         return doc
     return {k: v for k, v in doc.items() if k == "_id" or projection.get(k)}
+
+
+def _from_compacted(
+    db: Database[Document], name: str, compacted: Mapping[str, str], query: Mapping[str, Any]
+) -> Iterator[Document]:
+    """The documents of these compacted days (day -> generation) matching ``query``."""
+    for day in sorted(compacted):
+        for doc in compacted_documents(db, name, day, compacted[day]):
+            if matches(doc, query):
+                yield doc
 
 
 def read_days(
@@ -300,12 +310,9 @@ def read_days(
                 {"partition_key": {"$in": whole}, **query}, dict(projection or {}) or None
             )
         )
-    for day in sorted(compacted):
-        documents.extend(
-            _projected(doc, projection)
-            for doc in compacted_documents(db, name, day, compacted[day])
-            if matches(doc, query)
-        )
+    documents.extend(
+        projected(doc, projection) for doc in _from_compacted(db, name, compacted, query)
+    )
     return documents
 
 
@@ -318,20 +325,20 @@ def count_days(
     compacted = compacted_generations(db, name, keys)
     whole = [key for key in keys if key not in compacted]
     counted = sum(db[name].count_documents({"partition_key": key, **query}) for key in whole)
-    for day, generation in compacted.items():
-        counted += sum(
-            matches(doc, query) for doc in compacted_documents(db, name, day, generation)
-        )
-    return counted
+    return counted + sum(1 for _ in _from_compacted(db, name, compacted, query))
 
 
-def found_on_day(db: Database[Document], name: str, day: str, query: Mapping[str, Any]) -> bool:
-    """Whether a document of partition ``day`` matches ``query`` (equality), the day read
-    whole or from the history."""
+def values_on_day(db: Database[Document], name: str, day: str, field_name: str) -> set[Any]:
+    """The distinct values of ``field_name`` in partition ``day`` (a list field's items),
+    as MongoDB's ``distinct`` gives them, the day read whole or from the history."""
     generation = compacted_generations(db, name, [day]).get(day)
     if generation is None:
-        return db[name].find_one({"partition_key": day, **query}, {"_id": 1}) is not None
-    return any(matches(doc, query) for doc in compacted_documents(db, name, day, generation))
+        return set(db[name].distinct(field_name, {"partition_key": day}))
+    values: set[Any] = set()
+    for doc in compacted_documents(db, name, day, generation):
+        value = doc.get(field_name)
+        values.update(value if isinstance(value, list) else [value] if value is not None else [])
+    return values
 
 
 # -- compaction -----------------------------------------------------------------------
@@ -352,23 +359,8 @@ class MonthCompaction:
 
 def _month_days(month: str) -> list[str]:
     start = _month_start(month)
-    days = []
-    day = start
-    while day.month == start.month:
-        days.append(day.isoformat())
-        day += dt.timedelta(days=1)
-    return days
-
-
-def _manifest_entries(
-    db: Database[Document], name: str, days: Sequence[str]
-) -> dict[str, Document]:
-    return {
-        str(entry["partition_key"]): entry
-        for entry in db[MANIFEST_COLLECTION].find(
-            {"_id": {"$in": [f"{name}:{day}" for day in days]}}
-        )
-    }
+    length = calendar.monthrange(start.year, start.month)[1]
+    return [start.replace(day=number).isoformat() for number in range(1, length + 1)]
 
 
 _Replaying = dict[str, tuple[dt.date, Document, Iterator[tuple[dt.date, Document]]]]
@@ -399,7 +391,7 @@ def compact_month(
     """Move the stored days of ``month`` up to ``through`` (inclusive) into the history;
     None when there is nothing new to move (every such day already compacted)."""
     days = [day for day in _month_days(month) if day <= through]
-    entries = _manifest_entries(db, name, days)
+    entries = manifest_entries(db, name, days)
     stored = [day for day in days if day in entries]
     to_move = [day for day in stored if not entries[day].get(COMPACTED)]
     if not to_move:
@@ -436,7 +428,7 @@ def compact_month(
             pid = str(doc["property_id"])
             builder = builders.get(pid)
             if builder is None:
-                builder = builders[pid] = _MonthBuilder(pid, month, doc, date)
+                builder = builders[pid] = _MonthBuilder(pid, month, doc)
             builder.add(date, doc)
         if held != entries[day].get("documents", held):
             raise RuntimeError(

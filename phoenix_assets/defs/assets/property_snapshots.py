@@ -28,7 +28,7 @@ from phoenix_assets.quality.bounds import hard_bound_violation
 from phoenix_assets.quality.settings import HardBounds, QualitySettings
 from phoenix_assets.sources.mls import MISSING_KEY_PREFIX, parse_timestamp
 from phoenix_assets.storage.documents import Document
-from phoenix_assets.storage.io_manager import StoredRecords, store_records
+from phoenix_assets.storage.io_manager import PREVIEW_ROWS, StoredRecords, store_records
 from phoenix_assets.storage.mongo_resource import MongoResource
 from phoenix_assets.storage.partition_reader import PartitionReader
 from phoenix_assets.storage.partition_store import (
@@ -61,7 +61,6 @@ ASSESSOR_ASSET = "raw_maricopa_parcels"
 # The storage contract's natural key and day field of a snapshot (``<property_id>:<day>``).
 SNAPSHOT_KEY = ["property_id"]
 SNAPSHOT_DAY_FIELD = "snapshot_date"
-PREVIEW_ROWS = 5
 # A day's new versions are read from this long before the day began: versions that
 # reached the log late (an overlapping collection) but were made the day before.
 LOG_OVERLAP = dt.timedelta(days=1)

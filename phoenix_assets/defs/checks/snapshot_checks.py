@@ -41,8 +41,8 @@ from phoenix_assets.quality.settings import QualitySettings, load_bounds
 from phoenix_assets.quality.verdict import Verdict
 from phoenix_assets.storage.documents import Document, to_document
 from phoenix_assets.storage.partition_store import (
-    MANIFEST_COLLECTION,
     collection_name,
+    manifest_entries,
     partition_projection,
     written_partitions,
 )
@@ -238,11 +238,8 @@ def _evaluate(
 
 def _stored_counts(db: Database[Document], keys: Sequence[str]) -> dict[str, int]:
     """Documents per completely written partition, from the storage's manifest."""
-    entries = db[MANIFEST_COLLECTION].find(
-        {"_id": {"$in": [f"{COLLECTION}:{key}" for key in keys]}},
-        {"partition_key": 1, "documents": 1},
-    )
-    return {entry["partition_key"]: int(entry.get("documents") or 0) for entry in entries}
+    entries = manifest_entries(db, COLLECTION, keys, ["documents"])
+    return {key: int(entry.get("documents") or 0) for key, entry in entries.items()}
 
 
 def _as_stored(record: Any, key: str) -> Document:
