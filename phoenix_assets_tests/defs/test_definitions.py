@@ -9,6 +9,7 @@ import dagster as dg
 import pytest
 
 from phoenix_assets.settings import ConfigError
+from phoenix_assets_tests.defs.dagster_results import load_failure
 
 EXPECTED_ASSETS = {
     "raw_demo_listings",
@@ -72,18 +73,8 @@ def test_a_bad_setting_fails_at_load_naming_the_variable(
     message: str,
 ) -> None:
     monkeypatch.setenv(variable, value)
-    with pytest.raises(Exception) as raised:
-        load_definitions()
-    chain = [raised.value, *_causes(raised.value)]
+    chain = load_failure(load_definitions)
     assert any(isinstance(e, ConfigError) and message in str(e) for e in chain), chain
-
-
-def _causes(error: BaseException) -> list[BaseException]:
-    found = []
-    while error.__cause__ or error.__context__:
-        error = error.__cause__ or error.__context__  # type: ignore[assignment]
-        found.append(error)
-    return found
 
 
 def test_a_bad_setting_fails_the_code_location_in_a_fresh_process(

@@ -24,6 +24,7 @@ from phoenix_assets.domain.market import week_days
 from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.reports.measures import MEASURE_NAMES
 from phoenix_assets.settings import ConfigError
+from phoenix_assets_tests.defs.dagster_results import load_failure
 from phoenix_assets_tests.delivery.smtp_server import smtp_test_server
 from phoenix_assets_tests.reports.pipeline_run import (
     DAYS,
@@ -320,11 +321,7 @@ def test_an_unusable_reports_folder_fails_the_load_naming_the_variable(
     a_file = tmp_path / "not-a-folder"
     a_file.write_text("x")
     monkeypatch.setenv("PHOENIX_REPORTS_DIR", str(a_file))
-    with pytest.raises(Exception) as raised:
-        load_definitions()
-    chain: list[BaseException] = [raised.value]
-    while chain[-1].__cause__ or chain[-1].__context__:
-        chain.append(chain[-1].__cause__ or chain[-1].__context__)  # type: ignore[arg-type]
+    chain = load_failure(load_definitions)
     assert any(
         isinstance(e, ConfigError)
         and "PHOENIX_REPORTS_DIR" in str(e)

@@ -2,7 +2,6 @@
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
 
 import dagster as dg
 import pytest
@@ -11,6 +10,7 @@ from pymongo.database import Database
 from phoenix_assets.settings import ConfigError
 from phoenix_assets.storage.partition_store import MANIFEST_COLLECTION, replace_partitions
 from phoenix_assets.storage.retention import RAW_COLLECTIONS, phoenix_today
+from phoenix_assets_tests.defs.dagster_results import load_failure, output_metadata
 
 JOB = "raw_retention_cleanup"
 OP = "drop_old_raw_partitions"
@@ -64,19 +64,6 @@ def _run(defs: dg.Definitions, *, dry_run: bool) -> dg.ExecuteInProcessResult:
     return result
 
 
-def _output_metadata(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
-    (output,) = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
-    return {key: value.value for key, value in output.step_output_data.metadata.items()}
-
-
-def _causes(error: BaseException) -> list[BaseException]:
-    """``error`` and every error it was raised from, outermost first."""
-    chain = [error]
-    while chain[-1].__cause__ or chain[-1].__context__:
-        chain.append(chain[-1].__cause__ or chain[-1].__context__)  # type: ignore[arg-type]
-    return chain
-
-
 def _partitions(db: Database[dict], name: str) -> list[str]:
     return sorted(db[name].distinct("partition_key"))
 
@@ -87,7 +74,7 @@ def test_a_dry_run_reports_and_drops_nothing(
     before = {name: _partitions(db, name) for name in [*RAW_COLLECTIONS, "property_snapshots"]}
     manifest_before = db[MANIFEST_COLLECTION].count_documents({})
     result = _run(load_definitions(), dry_run=True)
-    metadata = _output_metadata(result)
+    metadata = output_metadata(result)
     assert metadata["dry_run"] is True
     partitions, documents = _dropped(seeded)
     assert (metadata["partitions_dropped"], metadata["documents_dropped"]) == (
@@ -107,7 +94,7 @@ def test_a_run_drops_old_raw_partitions_and_observes_each_raw_asset(
 ) -> None:
     defs = load_definitions()
     result = _run(defs, dry_run=False)
-    metadata = _output_metadata(result)
+    metadata = output_metadata(result)
     assert metadata["dry_run"] is False
     partitions, documents = _dropped(seeded)
     assert (metadata["partitions_dropped"], metadata["documents_dropped"]) == (
@@ -136,7 +123,7 @@ def test_a_run_drops_old_raw_partitions_and_observes_each_raw_asset(
         assert observed["retention_days"] == (30 if name == DEMO else 400)
 
     second = _run(defs, dry_run=False)  # nothing left to drop
-    assert _output_metadata(second)["partitions_dropped"] == 0
+    assert output_metadata(second)["partitions_dropped"] == 0
     assert second.asset_observations_for_node(OP) == []
     assert all(len(_partitions(db, name)) == (1 if name == DEMO else 2) for name in RAW_COLLECTIONS)
 
@@ -165,9 +152,7 @@ def test_a_demo_window_inside_the_backfill_look_back_fails_the_load(
     value: str,
 ) -> None:
     monkeypatch.setenv("PHOENIX_DEMO_RAW_RETENTION_DAYS", value)
-    with pytest.raises(Exception) as raised:
-        load_definitions()
-    chain = _causes(raised.value)
+    chain = load_failure(load_definitions)
     assert any(
         isinstance(error, ConfigError) and str(error).startswith("PHOENIX_DEMO_RAW_RETENTION_DAYS")
         for error in chain
@@ -181,7 +166,7 @@ def test_the_window_comes_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PHOENIX_RAW_RETENTION_DAYS", "90")
-    metadata = _output_metadata(_run(load_definitions(), dry_run=False))
+    metadata = output_metadata(_run(load_definitions(), dry_run=False))
     assert metadata["retention_days"] == 90 and metadata["cutoff"] == _day(90)
     assert metadata["partitions_dropped"] == (len(OLD_DAYS) + 1) * len(RAW_COLLECTIONS)
     assert all(_partitions(db, name) == [_day(RECENT_DAY)] for name in RAW_COLLECTIONS)
@@ -193,9 +178,7 @@ def test_a_window_shorter_than_the_assessor_window_fails_the_load(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PHOENIX_RAW_RETENTION_DAYS", "45")
-    with pytest.raises(Exception) as raised:
-        load_definitions()
-    chain = _causes(raised.value)
+    chain = load_failure(load_definitions)
     assert any(
         isinstance(error, ConfigError)
         and str(error).startswith("PHOENIX_RAW_RETENTION_DAYS: 45 must be above 60")
@@ -210,9 +193,7 @@ def test_a_window_the_missed_day_sensor_reaches_past_fails_the_load(
 ) -> None:
     monkeypatch.setenv("PHOENIX_RAW_RETENTION_DAYS", "100")
     monkeypatch.setenv("PHOENIX_BACKFILL_LOOKBACK_DAYS", "120")
-    with pytest.raises(Exception) as raised:
-        load_definitions()
-    chain = _causes(raised.value)
+    chain = load_failure(load_definitions)
     assert any(
         isinstance(error, ConfigError)
         and "PHOENIX_RAW_RETENTION_DAYS: 100 must be above PHOENIX_BACKFILL_LOOKBACK_DAYS (120)"
