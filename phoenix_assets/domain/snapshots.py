@@ -11,13 +11,14 @@ Sources differ in what a day's raw partition means:
   Assessor's facts from the parcel's latest record in a window of recent days, and
   the parcels fetched today are properties seen today.
 
-The result is merged per property (``merge.merge_properties``) with per-field provenance.
+The result is merged per property (``merge.MergeGroups``) with per-field provenance.
 """
 
 import datetime as dt
+import sys
 from collections.abc import Iterable, Mapping
 
-from phoenix_assets.domain.merge import merge_properties
+from phoenix_assets.domain.merge import LIVE_RECORDS, Merged, MergeGroups
 from phoenix_assets.domain.property import Property, StandardStatus
 from phoenix_assets.partitions import phoenix_day
 
@@ -61,6 +62,41 @@ def shown_on(record: Property, day: dt.date) -> bool:
     return not _ended_before(record, day - dt.timedelta(days=ENDED_VISIBLE_DAYS))
 
 
+class DaySnapshot:
+    """A day's snapshot as it is built: the listings added as they are adapted
+    (``add_listing``), then merged with the Assessor's parcels (``merged``), one property
+    at a time. A day is never held as a list of merged models (see ``MergeGroups``)."""
+
+    def __init__(self, day: dt.date, *, live_records: int = LIVE_RECORDS) -> None:
+        self.day = day
+        self._groups = MergeGroups(live_records)
+        # The listings' parcels in the order they came (the Assessor's facts join them).
+        self._listing_parcels: dict[str, None] = {}
+        self.listed_parcels: set[str] = set()
+        """APNs of the listings with a status: the parcels whose latest Assessor record
+        is read (``merged``'s ``latest_parcels``)."""
+
+    def add_listing(self, record: Property) -> None:
+        """One listing of the day, of any source (see ``build_snapshot``)."""
+        if record.parcel_number:
+            self._listing_parcels.setdefault(record.parcel_number)
+            if record.standard_status is not None:
+                self.listed_parcels.add(record.parcel_number)
+        self._groups.add(record)
+
+    def merged(
+        self, *, parcels_today: Iterable[Property], latest_parcels: Mapping[str, Property]
+    ) -> Merged:
+        """Every property seen on the day, merged across sources, in id order."""
+        parcels = {p.parcel_number: p for p in parcels_today if p.parcel_number}
+        for apn in self._listing_parcels:
+            if apn not in parcels and apn in latest_parcels:
+                parcels[apn] = latest_parcels[apn].model_copy(update={"snapshot_date": self.day})
+        for parcel in parcels.values():
+            self._groups.add(parcel)
+        return self._groups.merged()
+
+
 def build_snapshot(
     day: dt.date,
     *,
@@ -76,10 +112,7 @@ def build_snapshot(
     APN, the latest Assessor record of each parcel in the recent window (facts for
     listed properties).
     """
-    listings = list(listings)
-    parcels = {p.parcel_number: p for p in parcels_today if p.parcel_number}
+    snapshot = DaySnapshot(day, live_records=sys.maxsize)
     for record in listings:
-        apn = record.parcel_number
-        if apn and apn not in parcels and apn in latest_parcels:
-            parcels[apn] = latest_parcels[apn].model_copy(update={"snapshot_date": day})
-    return merge_properties([*listings, *parcels.values()])
+        snapshot.add_listing(record)
+    return list(snapshot.merged(parcels_today=parcels_today, latest_parcels=latest_parcels))

@@ -9,6 +9,7 @@ from phoenix_assets.domain.adapters import property_from_reso
 from phoenix_assets.domain.property import Property, StandardStatus
 from phoenix_assets.domain.snapshots import (
     ENDED_VISIBLE_DAYS,
+    DaySnapshot,
     as_of,
     build_snapshot,
     shown_on,
@@ -194,3 +195,37 @@ def test_a_parcel_fetched_today_wins_over_an_older_record_of_it() -> None:
         latest_parcels={"888-88-888": _parcel(DAY_1, "888-88-888", 1961)},
     )
     assert snapshot["apn:888-88-888"].year_built == 2001
+
+
+# --- a large day, held compactly ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("live_records", [0, 3])
+def test_a_day_held_compactly_merges_to_the_same_snapshot(live_records: int) -> None:
+    """Past ``live_records`` the day's records are held pickled until their property is
+    merged: the snapshot is the same, property for property and in the same order."""
+    listings = [
+        _listing("mls", DAY_2, "A", "111-11-111", ListPrice=480_000),
+        _listing("demo", DAY_2, "X", "111-11-111", YearBuilt=1958),
+        _listing("demo", DAY_2, "Y", "222-22-222"),
+        # No parcel number: joins its parcel by its address.
+        _listing("demo", DAY_2, "Z", "", UnparsedAddress="A N 38th St", GarageSpaces=3),
+        _listing("demo", DAY_2, "W", "", UnparsedAddress="9 E Nowhere Rd"),
+        *(_listing("demo", DAY_2, f"N{n}", f"300-00-{n:03d}") for n in range(12)),
+    ]
+    parcels_today = [_parcel(DAY_2, "666-66-666", 1999)]
+    latest_parcels = {"222-22-222": _parcel(DAY_1, "222-22-222", 1961)}
+    whole = build_snapshot(
+        DAY_2, listings=listings, parcels_today=parcels_today, latest_parcels=latest_parcels
+    )
+    compact = DaySnapshot(DAY_2, live_records=live_records)
+    for listing in listings:
+        compact.add_listing(listing)
+    assert compact.listed_parcels == {p.parcel_number for p in listings if p.parcel_number}
+    merged = compact.merged(parcels_today=parcels_today, latest_parcels=latest_parcels)
+    assert merged.property_ids == [p.property_id for p in whole]
+    assert list(merged) == whole
+    assert list(merged) == whole, "a merged day can be read again"
+    home = {p.property_id: p for p in whole}["apn:111-11-111"]
+    assert home.sources == ["demo", "mls"] and home.garage_spaces == 3  # the address joined
+    assert {p.property_id: p for p in whole}["apn:222-22-222"].year_built == 1961
