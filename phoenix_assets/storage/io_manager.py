@@ -11,8 +11,7 @@ the command that makes it. A disabled source's raw partition is not required: mi
 it loads as empty.
 """
 
-import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,21 +98,29 @@ def store_records(
     db: Database[Document],
     name: str,
     partitions: list[str],
-    records: Sequence[Any],
+    records: Iterable[Any],
     *,
     natural_key: Sequence[str] | None,
     partition_field: str,
     asset: str,
     run_id: str | None,
     preview_rows: int = PREVIEW_ROWS,
+    id_fields: Iterable[Document] | None = None,
+    observe: Callable[[Document], None] | None = None,
 ) -> StoredRecords:
     """Replace these partitions of collection ``name`` with ``records`` (dicts or models),
     as the storage contract says: natural ids checked first, so a bad value leaves the
     stored partitions as they were; then converted and written one batch at a time.
 
+    ``records`` is read twice (the ids, then the documents) unless ``id_fields`` gives,
+    up front, the fields each record's id is made of: then it is read once, as it is
+    written (a generator will do), and a record whose id was not announced fails the
+    write before the partitions are marked complete. ``observe`` sees each document as
+    it is written (checks that judge a day on the way).
+
     The IO manager stores every output this way; an asset that stores a range day by
     day, so no more than a day is ever held, calls it for each day."""
-    id_fields = [*(natural_key or ["_id"]), "partition_key", partition_field]
+    id_names = [*(natural_key or ["_id"]), "partition_key", partition_field]
 
     def with_id(doc: Document) -> Document:
         assign_id(
@@ -125,17 +132,41 @@ def store_records(
         )
         return doc
 
+    # First every id, from the fields it is made of, before anything is deleted: a
+    # bad value leaves the stored partition as it was.
+    if id_fields is None:
+        announced = None
+        ids: Iterable[str] = (with_id(_fields(record, id_names))["_id"] for record in records)
+    else:
+        announced = [with_id(_fields(fields, id_names))["_id"] for fields in id_fields]
+        ids = announced
+    written = check_unique_ids(ids, asset)
+    expected = set(announced) if announced is not None else None
+    preview: list[Document] = []
+
     def documents() -> Iterator[Document]:
         # Converted as they are written, one batch at a time: a partition's value and
         # a full copy of it as documents are never in memory together.
         for record in records:
-            yield with_id(to_document(record))
+            document = with_id(to_document(record))
+            if expected is not None:
+                if document["_id"] not in expected:
+                    raise ValueError(
+                        f"{asset}: record {document['_id']!r} was not among the ids "
+                        "announced; the partition is left unmarked (missing)"
+                    )
+                expected.remove(document["_id"])
+            if len(preview) < preview_rows:
+                preview.append(document)
+            if observe is not None:
+                observe(document)
+            yield document
+        if expected:
+            raise ValueError(
+                f"{asset}: {len(expected)} announced record(s) never came, e.g. "
+                f"{sorted(expected)[:3]}; the partition is left unmarked (missing)"
+            )
 
-    # First every id, from the fields it is made of, before anything is deleted: a
-    # bad value leaves the stored partition as it was.
-    ids = (with_id(_fields(record, id_fields))["_id"] for record in records)
-    written = check_unique_ids(ids, asset)
-    preview = list(itertools.islice(documents(), preview_rows))
     replaced = replace_partitions(db, name, partitions, documents(), run_id=run_id)
     return StoredRecords(name, list(partitions), written, replaced, preview)
 
