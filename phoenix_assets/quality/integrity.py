@@ -39,40 +39,56 @@ def _problems(document: Document, partition_key: str) -> list[tuple[str, str]]:
     return []
 
 
-def schema_violations(documents: Iterable[Document], partition_key: str) -> Verdict:
-    """Every stored document validates against the ``Property`` schema and is dated the
-    partition's day."""
-    total = 0
-    invalid = 0
-    by_field: Counter[str] = Counter()
-    examples: list[dict[str, Any]] = []
-    for document in documents:
-        total += 1
-        problems = _problems(document, partition_key)
+class SchemaTally:
+    """The schema rule fed one document at a time (``add``), as a day is written; its
+    ``verdict`` once the day is through."""
+
+    def __init__(self, partition_key: str) -> None:
+        self._partition_key = partition_key
+        self._total = 0
+        self._invalid = 0
+        self._by_field: Counter[str] = Counter()
+        self._examples: list[dict[str, Any]] = []
+
+    def add(self, document: Document) -> None:
+        self._total += 1
+        problems = _problems(document, self._partition_key)
         if not problems:
-            continue
-        invalid += 1
-        by_field.update({loc.split(".")[0] for loc, _ in problems})
-        if len(examples) < EXAMPLES:
-            examples.append(
+            return
+        self._invalid += 1
+        self._by_field.update({loc.split(".")[0] for loc, _ in problems})
+        if len(self._examples) < EXAMPLES:
+            self._examples.append(
                 {
                     "_id": str(document.get("_id")),
                     "errors": [f"{loc}: {message}" for loc, message in problems[:3]],
                 }
             )
-    metadata: dict[str, Any] = {
-        "documents": total,
-        "invalid_documents": invalid,
-        "invalid_rate": rate(invalid, total),
-        "invalid_by_field": dict(by_field.most_common(10)),
-        "examples": examples,
-    }
-    if invalid:
-        fields = ", ".join(name for name, _ in by_field.most_common(3))
-        summary = f"{invalid} of {total} documents fail the Property schema ({fields})"
-    else:
-        summary = f"all {total} documents validate against the Property schema"
-    return Verdict(passed=invalid == 0, summary=summary, metadata=metadata)
+
+    def verdict(self) -> Verdict:
+        total, invalid = self._total, self._invalid
+        metadata: dict[str, Any] = {
+            "documents": total,
+            "invalid_documents": invalid,
+            "invalid_rate": rate(invalid, total),
+            "invalid_by_field": dict(self._by_field.most_common(10)),
+            "examples": list(self._examples),
+        }
+        if invalid:
+            fields = ", ".join(name for name, _ in self._by_field.most_common(3))
+            summary = f"{invalid} of {total} documents fail the Property schema ({fields})"
+        else:
+            summary = f"all {total} documents validate against the Property schema"
+        return Verdict(passed=invalid == 0, summary=summary, metadata=metadata)
+
+
+def schema_violations(documents: Iterable[Document], partition_key: str) -> Verdict:
+    """Every stored document validates against the ``Property`` schema and is dated the
+    partition's day."""
+    tally = SchemaTally(partition_key)
+    for document in documents:
+        tally.add(document)
+    return tally.verdict()
 
 
 # The fields the duplicate rule reads.

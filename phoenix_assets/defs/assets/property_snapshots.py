@@ -11,13 +11,17 @@ import pandas as pd
 from pymongo.database import Database
 
 from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY
-from phoenix_assets.defs.checks.snapshot_checks import SNAPSHOT_CHECK_SPECS, SnapshotChecks
+from phoenix_assets.defs.checks.snapshot_checks import (
+    SNAPSHOT_CHECK_SPECS,
+    DayReading,
+    SnapshotChecks,
+)
 from phoenix_assets.domain import rules
 from phoenix_assets.domain.adapters import AdapterError, property_from_reso
 from phoenix_assets.domain.maricopa_adapter import property_from_maricopa
 from phoenix_assets.domain.property import Property
 from phoenix_assets.domain.provenance import source_of
-from phoenix_assets.domain.snapshots import ASSESSOR_WINDOW_DAYS, as_of, build_snapshot, shown_on
+from phoenix_assets.domain.snapshots import ASSESSOR_WINDOW_DAYS, DaySnapshot, as_of, shown_on
 from phoenix_assets.failures import retry_transient_only
 from phoenix_assets.metrics.figures import snapshot_figures
 from phoenix_assets.metrics.recording import record_run_figures
@@ -143,8 +147,14 @@ class _Adapting:
         self._quarantined[entry["_id"]] = entry
         return None
 
+    def each(self, raws: Iterable[Document], day: dt.date) -> Iterator[Property]:
+        """The records that adapt, one at a time."""
+        for raw in raws:
+            if (record := self.one(raw, day)) is not None:
+                yield record
+
     def __call__(self, raws: Iterable[Document], day: dt.date) -> list[Property]:
-        return [record for raw in raws if (record := self.one(raw, day)) is not None]
+        return list(self.each(raws, day))
 
 
 def _latest_parcels(
@@ -301,8 +311,11 @@ def property_snapshots(
     by_source: Counter[str] = Counter()
     for partition_key in context.partition_keys:
         day = dt.date.fromisoformat(partition_key)
-        # Read from cursors: a day's raw payloads are never all in memory at once.
-        listings_today = adapt(raw_demo_listings.documents(partition_key), day)
+        snapshot = DaySnapshot(day)
+        # Read from cursors and added as adapted: a day's raw payloads are never all in
+        # memory at once, and its models are held compactly past a few thousand.
+        for listing in adapt.each(raw_demo_listings.documents(partition_key), day):
+            snapshot.add_listing(listing)
         versions = state_versions(
             db,
             INCREMENTAL_ASSET,
@@ -313,28 +326,22 @@ def property_snapshots(
         )
         # Per listing (its log key), the version adapted; a version that does not adapt
         # is quarantined and stays the listing's state (quarantined again each day).
-        mls_today: list[Property] = []
         next_carried: dict[str, dt.datetime] = {}
         for source_id, version in versions.items():
             record = adapt.one(version, day)
             if record is None or shown_on(record, day):
                 next_carried[source_id] = version["modified_at"]
                 if record is not None:
-                    mls_today.append(as_of(record, day))
+                    snapshot.add_listing(as_of(record, day))
+        del versions
         parcels_today = adapt(db[ASSESSOR_ASSET].find({"partition_key": partition_key}), day)
-        listed_apns = {
-            p.parcel_number
-            for p in [*listings_today, *mls_today]
-            if p.parcel_number and p.standard_status is not None
-        }
-        snapshot = build_snapshot(
-            day,
-            listings=[*listings_today, *mls_today],
+        merged = snapshot.merged(
             parcels_today=parcels_today,
-            latest_parcels=_latest_parcels(db, listed_apns, day, hard_bounds),
+            latest_parcels=_latest_parcels(db, snapshot.listed_parcels, day, hard_bounds),
         )
         carried = next_carried  # a range is built day after day, each from the one before
-        # Stored and judged day by day: a range never holds more than a day's records.
+        # Stored and judged day by day, each property as it is merged: neither a range
+        # nor a day is ever held as a list of merged models or of documents.
         record_log_read(db, ASSET_NAME, [partition_key], context.run.run_id, read_at)
         replace_quarantine(
             db,
@@ -342,21 +349,31 @@ def property_snapshots(
             [partition_key],
             [q for q in adapt.quarantined if q["partition_key"] == partition_key],
         )
+        reading = DayReading(partition_key)
+
+        def observe(document: Document, reading: DayReading = reading) -> None:
+            reading(document)
+            by_source.update(document.get("sources") or [])
+
         stored.add(
             store_records(
                 db,
                 ASSET_NAME,
                 [partition_key],
-                snapshot,
+                merged,
                 natural_key=SNAPSHOT_KEY,
                 partition_field=SNAPSHOT_DAY_FIELD,
                 asset=ASSET_NAME,
                 run_id=context.run.run_id,
+                id_fields=(
+                    {"property_id": property_id, SNAPSHOT_DAY_FIELD: partition_key}
+                    for property_id in merged.property_ids
+                ),
+                observe=observe,
             )
         )
-        checks.judge(partition_key, snapshot)
-        by_source.update(s for p in snapshot for s in p.sources)
-        del snapshot, listings_today, mls_today, parcels_today
+        checks.judge_read(reading)
+        del snapshot, merged, parcels_today
 
     if adapt.quarantined:
         context.log.warning(

@@ -256,10 +256,9 @@ def _as_dicts(rows: Iterable[tuple[Any, ...]]) -> Iterator[Document]:
         yield dict(zip(_RULE_FIELDS, row, strict=True))
 
 
-def _schema_and_store(documents: Iterable[Document], key: str, stored: int | None) -> Verdict:
-    """The schema rule over the day's documents, and the day stored whole: the manifest
-    (written last by the IO manager) counts as many documents as were built."""
-    verdict = integrity.schema_violations(documents, key)
+def _schema_and_store(verdict: Verdict, stored: int | None) -> Verdict:
+    """The schema rule's verdict on the day's documents, and the day stored whole: the
+    manifest (written last by the IO manager) counts as many documents as were built."""
     built = verdict.metadata["documents"]
     metadata = {**verdict.metadata, "stored_documents": stored}
     if stored == built:
@@ -272,6 +271,24 @@ def _schema_and_store(documents: Iterable[Document], key: str, stored: int | Non
     )
 
 
+class DayReading:
+    """What the checks take from each of a day's documents as it is written (call it
+    with each one, e.g. as ``store_records``' ``observe``): the schema rule's tally, the
+    rule fields as tuples (a day of 50,000 properties as dicts was ~30 MB more), the
+    on-market inventory."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.schema = integrity.SchemaTally(key)
+        self.fields: list[tuple[Any, ...]] = []
+        self.on_market: Counter[str] = Counter()
+
+    def __call__(self, document: Document) -> None:
+        self.schema.add(document)
+        self.fields.append(tuple(document.get(name) for name in _RULE_FIELDS))
+        inventory.tally(document, self.on_market)
+
+
 @dataclass
 class _DayVerdicts:
     """What the checks keep of a judged day: its verdicts, its size, its inventory."""
@@ -282,12 +299,13 @@ class _DayVerdicts:
 
 
 class SnapshotChecks:
-    """The snapshot checks of a run, fed one stored day at a time (``judge``), so a day's
+    """The snapshot checks of a run, fed one stored day at a time (``judge_read`` after a
+    ``DayReading`` saw its documents written, or ``judge`` from its records), so a day's
     records can be freed before the next is built; ``events`` then yields every check's
     evaluation of every day, and each check's output.
 
-    Each day's records are converted as the IO manager stores them, one at a time, for
-    the schema rule; the other rules read a few fields of each (``_RULE_FIELDS``). What
+    The schema rule reads each whole document; the other rules a few fields of each
+    (``_RULE_FIELDS``). What
     needs other days waits for ``events``: the row count against the trailing week, the
     inventory against the day before, the quarantine share.
     """
@@ -301,31 +319,31 @@ class SnapshotChecks:
         self._days: dict[str, _DayVerdicts] = {}
 
     def judge(self, key: str, records: Iterable[Any]) -> None:
-        """Judge one day, stored already (the manifest counts its documents)."""
-        # The rule fields as tuples: a day of 50,000 properties as dicts was ~30 MB more.
-        fields: list[tuple[Any, ...]] = []
-        counts: Counter[str] = Counter()
+        """Judge one day, stored already, from its records (converted as the IO manager
+        stores them)."""
+        reading = DayReading(key)
+        for record in records:
+            reading(_as_stored(record, key))
+        self.judge_read(reading)
 
-        def documents() -> Iterator[Document]:
-            for record in records:
-                document = _as_stored(record, key)
-                fields.append(tuple(document.get(name) for name in _RULE_FIELDS))
-                yield document
-
+    def judge_read(self, reading: DayReading) -> None:
+        """Judge one day from what was read of it as it was stored (the manifest counts
+        its documents)."""
+        key = reading.key
         stored = _stored_counts(self._db, [key]).get(key)
-        schema = _schema_and_store(inventory.tallying(documents(), counts), key, stored)
-        frame = profile.profile_frame(_as_dicts(fields))
+        schema = _schema_and_store(reading.schema.verdict(), stored)
+        frame = profile.profile_frame(_as_dicts(reading.fields))
         settings = self._settings
         self._days[key] = _DayVerdicts(
             verdicts={
                 SCHEMA: schema,
-                DUPLICATES: integrity.duplicate_properties(_as_dicts(fields)),
+                DUPLICATES: integrity.duplicate_properties(_as_dicts(reading.fields)),
                 NULL_RATES: profile.null_rates(frame, settings),
                 RANGES: profile.value_ranges(frame, settings, dt.date.fromisoformat(key)),
                 ZIP_COVERAGE: profile.zip_coverage(frame, self._zip_codes),
             },
             properties=len(frame),
-            on_market=dict(counts),
+            on_market=dict(reading.on_market),
         )
 
     def events(
