@@ -66,23 +66,16 @@ def raw_demo_listings(
         day = dt.date.fromisoformat(partition_key)
         # A disabled source stores its days empty: a day with nothing from it is complete.
         zip_codes = pipeline.zip_code_list if enabled else []
-        # Generated twice, the ids first: cheaper than holding a day's payloads (a day
-        # of 50,000 listings is ~350 MB of them); then written a ZIP code at a time.
         stored.add(
             store_records(
                 db,
                 ASSET_NAME,
                 [partition_key],
-                _day_documents(day, zip_codes, pipeline.demo_scale, per_zip),
+                list(_day_documents(day, zip_codes, pipeline.demo_scale, per_zip)),
                 natural_key=RAW_KEY,
                 partition_field="partition_key",
                 asset=ASSET_NAME,
                 run_id=context.run.run_id,
-                id_fields=(
-                    {"source": DEMO_SOURCE, "source_id": payload["ListingKey"]}
-                    for zip_code in zip_codes
-                    for payload in demo_listings(zip_code, day, scale=pipeline.demo_scale)
-                ),
             )
         )
     if enabled:
@@ -105,7 +98,7 @@ def raw_demo_listings(
 def _day_documents(
     day: dt.date, zip_codes: Sequence[str], scale: float, per_zip: dict[str, int]
 ) -> Iterator[dict[str, Any]]:
-    """The day's raw documents, one ZIP code's listings at a time; counted into ``per_zip``."""
+    """The day's raw documents, every target ZIP's listings; counted into ``per_zip``."""
     partition_key = day.isoformat()
     collected_at = _collected_at(partition_key)
     for zip_code in zip_codes:
