@@ -11,7 +11,10 @@ import pandas as pd
 import pytest
 from pymongo.database import Database
 
+from phoenix_assets.domain.adapters import property_from_reso
+from phoenix_assets.domain.merge import LIVE_RECORDS
 from phoenix_assets.domain.property import Property
+from phoenix_assets.domain.snapshots import build_snapshot
 from phoenix_assets.sources.demo import demo_listings
 from phoenix_assets.storage.mongo_resource import MongoResource, MongoUnavailableError
 
@@ -282,3 +285,43 @@ def test_events_agree_with_the_summary_and_need_a_previous_day(
         DAYS[0]
     ].asset_materializations_for_node("property_events")
     assert materialization.metadata["days_without_previous_snapshot"].value == [DAYS[0]]
+
+
+def test_a_day_past_the_live_limit_is_stored_as_the_whole_day_merged_would_be(
+    pipeline_env: dict[str, str],
+    load_definitions: Callable[[], dg.Definitions],
+    monkeypatch: pytest.MonkeyPatch,
+    db: Database[dict],
+) -> None:
+    """Past ``LIVE_RECORDS`` the snapshot step holds a day's records compressed until
+    each property is merged and written: what it stores is what merging the whole day in
+    memory gives, property for property."""
+    day = dt.date.fromisoformat(DAYS[0])
+    zips = pipeline_env["PHOENIX_ZIP_CODES"].split(",")
+    scale = 1
+
+    def listings() -> list[dict[str, Any]]:
+        return [p for zip_code in zips for p in demo_listings(zip_code, day, scale=scale)]
+
+    while len(listings()) <= LIVE_RECORDS:
+        scale += 1
+    monkeypatch.setenv("PHOENIX_DEMO_SCALE", str(scale))
+    result = (
+        load_definitions()
+        .resolve_job_def("daily_pipeline")
+        .execute_in_process(
+            partition_key=DAYS[0],
+            asset_selection=[dg.AssetKey("raw_demo_listings"), dg.AssetKey("property_snapshots")],
+        )
+    )
+    assert result.success
+    whole = build_snapshot(
+        day,
+        listings=[property_from_reso(p, source="demo", day=day) for p in listings()],
+        parcels_today=[],
+        latest_parcels={},
+    )
+    assert db["quarantine"].count_documents({"partition_key": DAYS[0]}) == 0
+    stored = db["property_snapshots"].find({"partition_key": DAYS[0]}).sort("property_id", 1)
+    assert [Property.model_validate(document) for document in stored] == whole
+    assert len(whole) > LIVE_RECORDS
