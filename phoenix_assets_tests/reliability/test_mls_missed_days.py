@@ -46,6 +46,8 @@ from pytest_httpserver import HTTPServer
 
 import phoenix_assets
 from phoenix_assets.defs.automation.missed_days import MissedDaySettings, due_days
+from phoenix_assets.storage.partition_store import written_partitions
+from phoenix_assets.storage.snapshot_history import compact_month, compacted_generations, read_days
 from phoenix_assets.storage.version_log import stored_after, to_micros
 from phoenix_assets_tests.sources.fake_reso import make_listing
 from phoenix_assets_tests.sources.reso_history import (
@@ -201,7 +203,8 @@ class Pipeline:
     def snapshot(self, day: str) -> DayTruth:
         """The stored snapshot of ``day``, in the truth's terms."""
         listings: dict[str, ListingState] = {}
-        for doc in self.db[SNAPSHOTS].find({"partition_key": day}):
+        # Whole, or from the snapshot history when the day has been compacted.
+        for doc in read_days(self.db, SNAPSHOTS, [day]):
             listings[doc["property_id"]] = ListingState(
                 listing_key=str(doc.get("listing_key")),
                 property_id=doc["property_id"],
@@ -568,6 +571,61 @@ def test_days_in_random_order_twice(
         expected, stored = first_pass[day]
         if differing(expected, pipeline.expected(day)) == set():
             assert pipeline.snapshot(day) == stored, f"{day}: the second pass changed it"
+
+
+def _compact_through(pipeline: Pipeline, day: str) -> None:
+    """Move every stored snapshot day up to ``day`` into the snapshot history, as the
+    compaction job does with days past its window."""
+    compact_month(pipeline.db, SNAPSHOTS, day[:7], through=day)
+    stored = sorted(written_partitions(pipeline.db, SNAPSHOTS, [d for d in DAYS if d <= day]))
+    assert stored and sorted(compacted_generations(pipeline.db, SNAPSHOTS, stored)) == stored
+
+
+def test_days_built_on_a_compacted_day_before_equal_the_truth(
+    deploy: Callable[[Sequence[ListingHistory]], Pipeline], histories: list[ListingHistory]
+) -> None:
+    """i. Clean days in order, every day compacted into the snapshot history right after
+    its run: each next day carries its MLS state from a day before read from the history,
+    and every day, read back from the history, is still the truth."""
+    pipeline = deploy(histories)
+    for day in DAYS:
+        pipeline.run(day, clock=scheduled_clock(day))
+        check_day(pipeline, histories, day)
+        _compact_through(pipeline, day)
+    for day in DAYS:
+        check_day(pipeline, histories, day)
+
+
+def test_days_in_random_order_with_compaction_between_runs(
+    deploy: Callable[[Sequence[ListingHistory]], Pipeline], histories: list[ListingHistory]
+) -> None:
+    """j. Scenario e's two passes in random order, every run followed by a compaction of
+    all the days stored so far: a re-run of a compacted day stores it whole again, and
+    each run's snapshot is what the log tells, as without compaction."""
+    pipeline = deploy(histories)
+    clock = scheduled_clock(D5)
+    rng = random.Random(SEED + 1)
+    orders = [rng.sample(DAYS, len(DAYS)) for _ in range(2)]
+    assert orders[0] != sorted(orders[0]), "the premise: the first pass is out of order"
+    for order in orders:
+        for day in order:
+            pipeline.run(day, clock=clock)
+            assert day not in compacted_generations(pipeline.db, SNAPSHOTS, [day])
+            stored = pipeline.snapshot(day)
+            assert differing(pipeline.expected(day), stored) == set(), describe(
+                pipeline.expected(day), stored, f"not what the log tells ({pipeline.where})"
+            )
+            _compact_through(pipeline, max(DAYS))
+            assert pipeline.snapshot(day) == stored, f"{day}: compaction changed it"
+    for day in DAYS:
+        lost = {
+            h.listing_key
+            for h in histories
+            if (v := truth_version(h, day)) is not None
+            and shown_on(v, day)
+            and h.at(clock) is not v
+        }
+        check_day(pipeline, histories, day, lost=lost)
 
 
 def test_a_first_run_takes_a_feed_untouched_for_months(
