@@ -21,8 +21,10 @@ before: no version is ever deleted.
 Scenarios: (a) clean days in order; (b) a day whose run fails, repaired later; (c) a
 day never run, backfilled later; (d) one run over a gap of three days; (e) every day
 twice in random order after the fact; (f) a first run against a feed untouched for
-months; (g) one ZIP down for a day; (h) one ZIP down during the very first run; and
-an ended listing's last day, and the staleness check's precision.
+months; (g) one ZIP down for a day; (h) one ZIP down during the very first run; (i)
+days built on a day before moved into the snapshot history; (j) scenario e with the
+history compacted after every run; and an ended listing's last day, and the staleness
+check's precision.
 
 The daily schedule collects a day at 03:00 the next morning (Phoenix); the histories
 change only between 07:00 and 21:30, so an on-time run sees every version of its day.
