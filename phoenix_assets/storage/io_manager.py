@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
+import pandas as pd
 from pydantic import BaseModel
 from pymongo.database import Database
 
@@ -23,6 +24,7 @@ from phoenix_assets.failures import MissingPartitionError, step_failures
 from phoenix_assets.pipeline_config import PipelineConfig
 from phoenix_assets.storage.documents import (
     Document,
+    frame_of,
     from_documents,
     records_of,
     to_bson_value,
@@ -48,7 +50,7 @@ from phoenix_assets.storage.partition_store import (
     write_metadata,
     written_partitions,
 )
-from phoenix_assets.storage.snapshot_history import compacted_generations, read_days
+from phoenix_assets.storage.snapshot_history import compacted_generations, iter_days, read_days
 
 # Documents shown in a materialization's preview.
 PREVIEW_ROWS = 5
@@ -171,6 +173,19 @@ def store_records(
     return StoredRecords(name, list(partitions), written, replaced, preview)
 
 
+class _Counted:
+    """An iterator of documents that counts what it yields."""
+
+    def __init__(self, documents: Iterator[Document]) -> None:
+        self._documents = documents
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Document]:
+        for document in self._documents:
+            self.count += 1
+            yield document
+
+
 def _previous_attempts(context: dg.InputContext | dg.OutputContext) -> int:
     try:
         return context.step_context.previous_attempt_count
@@ -282,11 +297,16 @@ class MongoIOManager(dg.ConfigurableIOManager):
             compacted = compacted_generations(db, name, written)
             return PartitionReader(db[name], sorted(written), columns, compacted=compacted)
         # Each day read whole, or from the history when it was compacted.
-        documents = read_days(
-            db, name, sorted(written), options.get(MATCHING), partition_projection(columns)
-        )
-        loaded = len(documents)
-        value = from_documents(documents, typing_type)  # consumes ``documents``
+        days = (sorted(written), options.get(MATCHING), partition_projection(columns))
+        if typing_type is pd.DataFrame:
+            # Straight from the cursor into the frame: the documents are never all held.
+            counted = _Counted(iter_days(db, name, *days))
+            value: Any = frame_of(counted)
+            loaded = counted.count
+        else:
+            documents = read_days(db, name, *days)
+            loaded = len(documents)
+            value = from_documents(documents, typing_type)  # consumes ``documents``
         if missing and hasattr(value, "attrs"):  # a DataFrame carries what was missing
             value.attrs["missing_partitions"] = missing
         if len(context.asset_partition_keys) == 1:  # Dagster records single-partition loads only

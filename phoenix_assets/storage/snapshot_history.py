@@ -300,20 +300,26 @@ def read_days(
 ) -> list[Document]:
     """The documents of these partitions of ``name`` matching ``query`` (equality), each
     day read whole or from the history as its manifest entry says."""
+    return list(iter_days(db, name, keys, query, projection))
+
+
+def iter_days(
+    db: Database[Document],
+    name: str,
+    keys: Sequence[str],
+    query: Mapping[str, Any] | None = None,
+    projection: Mapping[str, int] | None = None,
+) -> Iterator[Document]:
+    """``read_days`` one document at a time, from a cursor."""
     query = dict(query or {})
     compacted = compacted_generations(db, name, keys)
     whole = sorted(key for key in keys if key not in compacted)
-    documents: list[Document] = []
     if whole:
-        documents.extend(
-            db[name].find(
-                {"partition_key": {"$in": whole}, **query}, dict(projection or {}) or None
-            )
+        yield from db[name].find(
+            {"partition_key": {"$in": whole}, **query}, dict(projection or {}) or None
         )
-    documents.extend(
-        projected(doc, projection) for doc in _from_compacted(db, name, compacted, query)
-    )
-    return documents
+    for doc in _from_compacted(db, name, compacted, query):
+        yield projected(doc, projection)
 
 
 def count_days(
