@@ -40,7 +40,7 @@ SOURCE = "source"  # on a raw asset: its source; when disabled, a missing partit
 FIRST_PARTITION_ONLY = "first_partition_only"
 # On an AssetIn: load only the documents matching this MongoDB filter.
 MATCHING = "matching"
-INSERT_BATCH = 5_000
+INSERT_BATCH = 2_000
 
 _COLLECTION_NAME = re.compile(r"^[a-z0-9_]+$")
 
