@@ -1,7 +1,8 @@
 """Property events: what changed in the market between two consecutive days' snapshots."""
 
+import sys
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -46,18 +47,39 @@ EVENT_COLUMNS = (
 )
 
 
-Listed = dict[str, dict[str, Any]]
+class ListedRow(NamedTuple):
+    """What the events compare of a listed property (``EVENT_COLUMNS`` but its id)."""
+
+    listing_key: Any
+    standard_status: Any
+    list_price: Any
+    postal_code: Any
+    unparsed_address: Any
+
+
+Listed = dict[str, ListedRow]
+
+
+def _shared(value: Any) -> Any:
+    """A text value that repeats across a day (a status, a ZIP code) as one object."""
+    return sys.intern(value) if type(value) is str else value
 
 
 def listed_properties(documents: Iterable[Mapping[str, Any]]) -> Listed:
     """A snapshot's properties that carry a listing, by property id: their
     ``EVENT_COLUMNS`` only (a missing one is None).
 
-    Plain dicts, not a frame: the comparison below walks every row, and a row lookup
-    in a frame costs ~100x a dict's (1 s a day of 2,500 listings, before).
+    Small tuples, not a frame or dicts: the comparison below walks every row (a row
+    lookup in a frame costs ~100x), and a day of 50,000 listings is held twice.
     """
     return {
-        str(doc["property_id"]): {name: doc.get(name) for name in EVENT_COLUMNS}
+        str(doc["property_id"]): ListedRow(
+            listing_key=doc.get("listing_key"),
+            standard_status=_shared(doc.get("standard_status")),
+            list_price=doc.get("list_price"),
+            postal_code=_shared(doc.get("postal_code")),
+            unparsed_address=doc.get("unparsed_address"),
+        )
         for doc in documents
         if not _missing(doc.get("standard_status"))
     }
@@ -84,33 +106,33 @@ def events_between(before: Listed, after: Listed, day: str) -> list[dict[str, An
     """
     events: list[dict[str, Any]] = []
 
-    def event(property_id: str, kind: str, row: dict[str, Any], **details: Any) -> None:
+    def event(property_id: str, kind: str, row: ListedRow, **details: Any) -> None:
         events.append(
             {
                 "partition_key": day,
                 "property_id": property_id,
                 "event_type": kind,
-                "listing_key": _value(row["listing_key"]),
-                "postal_code": _value(row["postal_code"]),
-                "unparsed_address": _value(row["unparsed_address"]),
+                "listing_key": _value(row.listing_key),
+                "postal_code": _value(row.postal_code),
+                "unparsed_address": _value(row.unparsed_address),
                 **details,
             }
         )
 
     for property_id, now in after.items():
-        status = now["standard_status"]
+        status = now.standard_status
         then = before.get(property_id)
-        if then is None or then["listing_key"] != now["listing_key"]:
+        if then is None or then.listing_key != now.listing_key:
             if status in ON_MARKET:
                 event(
                     property_id,
                     "new_listing",
                     now,
                     status=status,
-                    list_price=_value(now["list_price"]),
+                    list_price=_value(now.list_price),
                 )
             continue
-        old_price, new_price = _value(then["list_price"]), _value(now["list_price"])
+        old_price, new_price = _value(then.list_price), _value(now.list_price)
         if old_price and new_price and old_price != new_price:
             event(
                 property_id,
@@ -121,7 +143,7 @@ def events_between(before: Listed, after: Listed, day: str) -> list[dict[str, An
                 change=new_price - old_price,
                 change_pct=(new_price - old_price) / old_price * 100,
             )
-        old_status = then["standard_status"]
+        old_status = then.standard_status
         if old_status == status:
             continue
         if old_status in UNDER_CONTRACT and status == StandardStatus.ACTIVE.value:
@@ -133,12 +155,12 @@ def events_between(before: Listed, after: Listed, day: str) -> list[dict[str, An
         event(property_id, kind, now, old_value=old_status, new_value=status)
 
     for property_id, then in before.items():
-        if property_id not in after and then["standard_status"] in ON_MARKET:
+        if property_id not in after and then.standard_status in ON_MARKET:
             event(
                 property_id,
                 "delisting",
                 then,
-                old_value=then["standard_status"],
+                old_value=then.standard_status,
                 new_value=None,
                 reason="gone from every feed",
             )

@@ -96,7 +96,7 @@ def test_only_listed_properties_count_and_only_the_event_fields_are_kept() -> No
     ]
     listed = listed_properties(documents)
     assert list(listed) == ["listed"]
-    assert "living_area" not in listed["listed"] and listed["listed"]["listing_key"] == "L1"
+    assert "living_area" not in listed["listed"]._fields and listed["listed"].listing_key == "L1"
     # A property that was only a parcel yesterday and is listed today is a new listing.
     today = _snapshot(("listed", "L1", "Active", 500_000), ("parcel", "L2", "Active", 400_000))
     (event,) = derive_events(documents, today, DAY)
