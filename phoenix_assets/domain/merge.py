@@ -68,9 +68,6 @@ class MergeGroups:
         # field names and common values they share are then almost free (~5x smaller).
         self._packing = _Packing()
 
-    def __len__(self) -> int:
-        return len(self._held)
-
     def add(self, record: Property) -> None:
         address = normalize_address(record.unparsed_address, record.postal_code)
         held: Property | bytes = record

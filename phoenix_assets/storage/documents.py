@@ -149,12 +149,12 @@ def from_documents(documents: list[Document], typing_type: Any) -> Any:
     (``list[dict]``, ``Any``) the documents. ``_id`` is dropped; ``partition_key`` is
     kept (a range load needs to know each record's partition) except for models.
     """
+    if typing_type is pd.DataFrame:
+        return frame_of(_draining(documents))  # drops ``_id`` as it goes
     # In place: a copy of every document would double a large partition's memory.
     for doc in documents:
         doc.pop("_id", None)
     plain = documents
-    if typing_type is pd.DataFrame:
-        return frame_of(_draining(plain))
     model = _model_of(typing_type)
     if model is None:
         return plain

@@ -173,19 +173,6 @@ def store_records(
     return StoredRecords(name, list(partitions), written, replaced, preview)
 
 
-class _Counted:
-    """An iterator of documents that counts what it yields."""
-
-    def __init__(self, documents: Iterator[Document]) -> None:
-        self._documents = documents
-        self.count = 0
-
-    def __iter__(self) -> Iterator[Document]:
-        for document in self._documents:
-            self.count += 1
-            yield document
-
-
 def _previous_attempts(context: dg.InputContext | dg.OutputContext) -> int:
     try:
         return context.step_context.previous_attempt_count
@@ -300,9 +287,8 @@ class MongoIOManager(dg.ConfigurableIOManager):
         days = (sorted(written), options.get(MATCHING), partition_projection(columns))
         if typing_type is pd.DataFrame:
             # Straight from the cursor into the frame: the documents are never all held.
-            counted = _Counted(iter_days(db, name, *days))
-            value: Any = frame_of(counted)
-            loaded = counted.count
+            value: Any = frame_of(iter_days(db, name, *days))
+            loaded = len(value)  # a row per document
         else:
             documents = read_days(db, name, *days)
             loaded = len(documents)

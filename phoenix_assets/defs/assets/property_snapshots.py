@@ -109,12 +109,16 @@ class _Adapting:
 
     def __init__(self, bounds: HardBounds) -> None:
         self._bounds = bounds
-        self._quarantined: dict[str, Document] = {}
+        # Per day, by quarantine id: a record quarantined twice on a day is one entry.
+        self._quarantined: dict[str, dict[str, Document]] = {}
         self.adapted: Counter[str] = Counter()
 
     @property
     def quarantined(self) -> list[Document]:
-        return list(self._quarantined.values())
+        return [entry for day in self._quarantined.values() for entry in day.values()]
+
+    def quarantined_on(self, partition_key: str) -> list[Document]:
+        return list(self._quarantined.get(partition_key, {}).values())
 
     def one(self, raw: Document, day: dt.date) -> Property | None:
         """The record adapted, or None (then it is quarantined under ``day``)."""
@@ -144,7 +148,7 @@ class _Adapting:
             detail=detail,
             payload=raw["payload"],
         )
-        self._quarantined[entry["_id"]] = entry
+        self._quarantined.setdefault(entry["partition_key"], {})[entry["_id"]] = entry
         return None
 
     def each(self, raws: Iterable[Document], day: dt.date) -> Iterator[Property]:
@@ -343,12 +347,7 @@ def property_snapshots(
         # Stored and judged day by day, each property as it is merged: neither a range
         # nor a day is ever held as a list of merged models or of documents.
         record_log_read(db, ASSET_NAME, [partition_key], context.run.run_id, read_at)
-        replace_quarantine(
-            db,
-            ASSET_NAME,
-            [partition_key],
-            [q for q in adapt.quarantined if q["partition_key"] == partition_key],
-        )
+        replace_quarantine(db, ASSET_NAME, [partition_key], adapt.quarantined_on(partition_key))
         reading = DayReading(partition_key)
 
         def observe(document: Document, reading: DayReading = reading) -> None:

@@ -62,10 +62,10 @@ def raw_demo_listings(
     enabled = DEMO_SOURCE in pipeline.source_list
     stored = StoredRecords(ASSET_NAME, [])
     per_zip: dict[str, int] = {}
+    # A disabled source stores its days empty: a day with nothing from it is complete.
+    zip_codes = pipeline.zip_code_list if enabled else []
     for partition_key in context.partition_keys:
         day = dt.date.fromisoformat(partition_key)
-        # A disabled source stores its days empty: a day with nothing from it is complete.
-        zip_codes = pipeline.zip_code_list if enabled else []
         stored.add(
             store_records(
                 db,
