@@ -1,12 +1,13 @@
 """The runs' executor: step processes forked from a server that preloaded the code location."""
 
+import itertools
 import os
 
 import dagster as dg
 import pytest
 from pymongo.database import Database
 
-from phoenix_assets.defs.executor import PRELOADED_MODULES
+from phoenix_assets.defs.executor import HOLDS_DAY_DATA, PRELOADED_MODULES
 
 DAY = "2026-11-17"
 
@@ -38,14 +39,32 @@ def test_a_real_run_executes_each_step_in_its_own_forked_process(
             dg.reconstructable(daily_pipeline), instance, tags={"dagster/partition": DAY}
         )
         assert result.success
+        logs = instance.all_logs(result.run_id)
         pids = {
             record.dagster_event.pid
-            for record in instance.all_logs(result.run_id)
+            for record in logs
             if record.step_key and record.dagster_event and record.dagster_event.is_step_start
         }
+        spans: dict[str, list[float]] = {}
+        for record in logs:
+            event = record.dagster_event
+            if record.step_key and event and (event.is_step_start or event.is_step_success):
+                spans.setdefault(record.step_key, []).append(record.timestamp)
     # Seven steps (three sources, the snapshots with their checks, events, summary,
     # report), each in a process of its own, none of them this one.
     assert len(pids) == 7 and os.getpid() not in pids
+    # The steps that hold a day's data ran one after another, never side by side.
+    job = daily_pipeline()
+    holding = sorted(
+        (
+            spans[node.name]
+            for node in job.graph.nodes
+            if HOLDS_DAY_DATA.items() <= node.tags.items()
+        ),
+        key=min,
+    )
+    assert len(holding) == 4
+    assert all(max(one) <= min(after) for one, after in itertools.pairwise(holding))
     assert db["property_snapshots"].count_documents({"partition_key": DAY}) > 0
     assert db["partition_manifest"].count_documents({"_id": f"daily_market_report:{DAY}"}) == 1
 

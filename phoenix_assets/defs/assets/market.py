@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY
+from phoenix_assets.defs.executor import HOLDS_DAY_DATA
 from phoenix_assets.domain.market import (
     METRO,
     SNAPSHOT_COLUMNS,
@@ -38,6 +39,7 @@ def _metro_headline(rows: pd.DataFrame, columns: list[str]) -> dict[str, float |
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=STEP_RETRY_POLICY,
     group_name="market",
+    op_tags=HOLDS_DAY_DATA,
     kinds={"pandas", "mongodb"},
     metadata={NATURAL_KEY: ["area"]},
     # The summary reads a few fields of each snapshot: load only those.

@@ -18,6 +18,7 @@ from pymongo.database import Database
 
 from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY
 from phoenix_assets.defs.checks.snapshot_checks import INTEGRITY_SPECS, PROFILE_SPECS
+from phoenix_assets.defs.executor import HOLDS_DAY_DATA
 from phoenix_assets.domain.market import week_days
 from phoenix_assets.failures import retry_transient_only
 from phoenix_assets.metrics.figures import row_figures
@@ -195,6 +196,7 @@ def _history_note(present: Sequence[str], window: Sequence[str], unit: str) -> l
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=STEP_RETRY_POLICY,
     group_name="reports",
+    op_tags=HOLDS_DAY_DATA,
     kinds={"html", "csv", "json"},
     metadata={NATURAL_KEY: ["report"]},
     ins={

@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY
+from phoenix_assets.defs.executor import HOLDS_DAY_DATA
 from phoenix_assets.domain.events import (
     EVENT_COLUMNS,
     EVENT_TYPES,
@@ -28,6 +29,7 @@ from phoenix_assets.storage.partition_store import COLUMNS, NATURAL_KEY
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=STEP_RETRY_POLICY,
     group_name="properties",
+    op_tags=HOLDS_DAY_DATA,
     kinds={"pandas", "mongodb"},
     metadata={NATURAL_KEY: ["property_id", "event_type"]},
     ins={

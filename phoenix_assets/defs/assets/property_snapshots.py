@@ -16,6 +16,7 @@ from phoenix_assets.defs.checks.snapshot_checks import (
     DayReading,
     SnapshotChecks,
 )
+from phoenix_assets.defs.executor import HOLDS_DAY_DATA
 from phoenix_assets.domain import rules
 from phoenix_assets.domain.adapters import AdapterError, property_from_reso
 from phoenix_assets.domain.maricopa_adapter import property_from_maricopa
@@ -235,6 +236,7 @@ def _carried_versions(
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=STEP_RETRY_POLICY,
     group_name="properties",
+    op_tags=HOLDS_DAY_DATA,
     kinds={"python", "mongodb"},
     metadata={NATURAL_KEY: SNAPSHOT_KEY, PARTITION_FIELD: SNAPSHOT_DAY_FIELD},
     # Its data-quality checks judge what it built, in memory, once it is stored (blocking
