@@ -6,7 +6,7 @@ does not read back as a ``Property``, or one property stored twice (a merge fail
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -98,11 +98,18 @@ IDENTITY_FIELDS = ("_id", "property_id", "parcel_number", "unparsed_address", "p
 def _claims(
     documents: Iterable[Document],
 ) -> tuple[Counter[str], dict[str, set[str]], dict[str, dict[str, str | None]]]:
-    """Occurrences of each property id; the ids claiming each parcel number; and for
-    each normalized address, the ids claiming it with their parcel numbers."""
+    """Occurrences of each property id; the parcel numbers claimed by several ids, with
+    those ids; and the normalized addresses claimed by several ids, with each id's parcel
+    number.
+
+    Only the first claim of a parcel or an address is kept until a second id claims it: a
+    day of 50,000 properties holds a small tuple each, not a set or a dict each (~15 MB).
+    """
     ids: Counter[str] = Counter()
-    by_parcel: dict[str, set[str]] = defaultdict(set)
-    by_address: dict[str, dict[str, str | None]] = defaultdict(dict)
+    parcel_claim: dict[str, str] = {}
+    by_parcel: dict[str, set[str]] = {}
+    address_claim: dict[str, tuple[str, str | None]] = {}
+    by_address: dict[str, dict[str, str | None]] = {}
     for document in documents:
         property_id = document.get("property_id")
         if not isinstance(property_id, str) or not property_id:
@@ -111,10 +118,21 @@ def _claims(
         raw_apn = document.get("parcel_number")
         apn = normalize_apn(raw_apn) if isinstance(raw_apn, str) else None
         if apn:
-            by_parcel[apn].add(property_id)
+            first_id = parcel_claim.setdefault(apn, property_id)
+            if first_id != property_id:
+                by_parcel.setdefault(apn, {first_id}).add(property_id)
         address = normalize_address(document.get("unparsed_address"), document.get("postal_code"))
-        if address:
-            by_address[address][property_id] = apn
+        if not address:
+            continue
+        claimants = by_address.get(address)
+        if claimants is not None:
+            claimants[property_id] = apn
+            continue
+        first = address_claim.get(address)
+        if first is None or first[0] == property_id:
+            address_claim[address] = (property_id, apn)
+        else:
+            by_address[address] = {first[0]: first[1], property_id: apn}
     return ids, by_parcel, by_address
 
 
@@ -130,12 +148,10 @@ def duplicate_properties(documents: Iterable[Document]) -> Verdict:
     """
     ids, by_parcel, by_address = _claims(documents)
     repeated = sorted(pid for pid, n in ids.items() if n > 1)
-    parcels = {apn: sorted(pids) for apn, pids in sorted(by_parcel.items()) if len(pids) > 1}
+    parcels = {apn: sorted(pids) for apn, pids in sorted(by_parcel.items())}
     addresses: dict[str, list[str]] = {}
     shared_by_parcels: dict[str, list[str]] = {}
     for address, claimants in sorted(by_address.items()):
-        if len(claimants) < 2:
-            continue
         apns = list(claimants.values())
         if all(apns) and len(set(apns)) == len(apns):
             shared_by_parcels[address] = sorted(claimants)

@@ -89,3 +89,22 @@ def test_an_address_keyed_property_at_a_parcels_address_is_a_merge_failure() -> 
     assert verdict.metadata["addresses_claimed_by_several_properties"] == 1
     (claimants,) = verdict.metadata["examples"]["addresses"].values()
     assert claimants == sorted([documents[2]["property_id"], unjoined["property_id"]])
+
+
+def test_every_claimant_of_a_parcel_and_an_address_is_named_however_many() -> None:
+    documents = snapshot_documents(8)
+    # A third and a fourth claimant, after the first claim was recorded alone; a property
+    # repeated at its own address is a repeated id, not a second claimant.
+    for index in (3, 6, 7):
+        documents[index]["parcel_number"] = documents[0]["parcel_number"]
+        documents[index]["unparsed_address"] = documents[0]["unparsed_address"]
+        documents[index]["postal_code"] = documents[0]["postal_code"]
+    documents.append({**documents[5], "_id": "again"})
+    verdict = duplicate_properties(documents)
+    assert not verdict.passed
+    claimants = sorted(documents[i]["property_id"] for i in (0, 3, 6, 7))
+    assert verdict.metadata["examples"]["parcels"] == {"100-00-000": claimants}
+    assert list(verdict.metadata["examples"]["addresses"].values()) == [claimants]
+    assert verdict.metadata["parcels_claimed_by_several_properties"] == 1
+    assert verdict.metadata["addresses_claimed_by_several_properties"] == 1
+    assert verdict.metadata["repeated_property_ids"] == 1

@@ -373,8 +373,9 @@ def property_snapshots(
                 observe=observe,
             )
         )
-        checks.judge_read(reading)
+        # The day's merge groups go before its checks run on what was read as it was stored.
         del snapshot, merged, parcels_today
+        checks.judge_read(reading)
 
     if adapt.quarantined:
         context.log.warning(
