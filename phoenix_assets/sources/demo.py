@@ -26,6 +26,7 @@ import random
 import re
 import statistics
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -472,6 +473,11 @@ def _parcel_number(zip_code: str, list_ord: int, index: int) -> str:
     return f"{first_book + book_offset:03d}-{map_number:02d}-{parcel:03d}{letter}"
 
 
+def _listing_key(zip_code: str, list_ord: int, index: int) -> str:
+    """The listing's ``ListingKey``: its ZIP, list date and index that day."""
+    return f"DEMO-{zip_code}-{dt.date.fromordinal(list_ord):%Y%m%d}-{index:02d}"
+
+
 def _listing_id(zip_code: str, list_ord: int, index: int) -> str:
     """A 7-digit MLS-style number, unique across ZIPs within any ~2.7-year window."""
     size = 4_000_000  # = 2**8 * 5**6; the multiplier is coprime to it
@@ -605,7 +611,7 @@ def _listing(zip_code: str, list_ord: int, index: int) -> _Listing:
     lat = round(profile.center_lat + r * math.sin(theta), 6)
     lon = round(profile.center_lon + r * math.cos(theta), 6)
     return _Listing(
-        f"DEMO-{zip_code}-{list_date.replace('-', '')}-{index:02d}",
+        _listing_key(zip_code, list_ord, index),
         _listing_id(zip_code, list_ord, index),
         _parcel_number(zip_code, list_ord, index),
         list_ord,
@@ -715,22 +721,15 @@ def _payload(profile: ZipProfile, listing: _Listing, age: int) -> dict[str, Any]
     }
 
 
-def demo_listings(zip_code: str, day: dt.date, *, scale: float = 1.0) -> list[dict[str, Any]]:
-    """RESO-shaped listing payloads in `zip_code` as a listing feed shows them at the end of `day`.
-
-    Deterministic: the same arguments give equal lists, sorted by ``ListingKey``.
-    ``scale`` multiplies the new listings per day (for load tests); the listings of a
-    smaller scale are a subset of a larger one's. Raises ``ValueError`` for a ZIP that
-    is not a 5-digit Arizona ZIP or a negative scale.
-    """
-    profile = zip_profile(zip_code)
+def _in_feed(zip_code: str, day: dt.date, scale: float) -> Iterator[tuple[int, int, int]]:
+    """Each listing in ``zip_code``'s feed at the end of ``day``: (its list date as an
+    ordinal, its index among that day's new listings, its age in days)."""
     if not (scale >= 0 and math.isfinite(scale)):
         raise ValueError(f"scale must be a finite number >= 0, not {scale!r}")
     if isinstance(day, dt.datetime):
         day = day.date()
     day_ord = day.toordinal()
-    per_day = profile.new_listings_per_day
-    listings: list[dict[str, Any]] = []
+    per_day = zip_profile(zip_code).new_listings_per_day
     # Every birth day whose listings could still be in the feed, each seeded on its own.
     for age in range(LOOKBACK_DAYS + 1):
         list_ord = day_ord - age
@@ -741,6 +740,29 @@ def demo_listings(zip_code: str, day: dt.date, *, scale: float = 1.0) -> list[di
         for index in range(count):
             digest = hashlib.sha256(f"{prefix}{index}".encode()).digest()
             if _lifespan(digest, age) is not None:
-                listings.append(_payload(profile, _listing(zip_code, list_ord, index), age))
+                yield list_ord, index, age
+
+
+def demo_listings(zip_code: str, day: dt.date, *, scale: float = 1.0) -> list[dict[str, Any]]:
+    """RESO-shaped listing payloads in `zip_code` as a listing feed shows them at the end of `day`.
+
+    Deterministic: the same arguments give equal lists, sorted by ``ListingKey``.
+    ``scale`` multiplies the new listings per day (for load tests); the listings of a
+    smaller scale are a subset of a larger one's. Raises ``ValueError`` for a ZIP that
+    is not a 5-digit Arizona ZIP or a negative scale.
+    """
+    profile = zip_profile(zip_code)
+    listings = [
+        _payload(profile, _listing(zip_code, list_ord, index), age)
+        for list_ord, index, age in _in_feed(zip_code, day, scale)
+    ]
     listings.sort(key=lambda payload: payload["ListingKey"])
     return listings
+
+
+def demo_listing_keys(zip_code: str, day: dt.date, *, scale: float = 1.0) -> list[str]:
+    """The ``ListingKey`` of each of ``demo_listings(zip_code, day, scale=scale)``, in the
+    same order, without drawing the listings (a day's ids before its payloads)."""
+    zip_profile(zip_code)  # the same ValueError for a ZIP outside Arizona
+    in_feed = _in_feed(zip_code, day, scale)
+    return sorted(_listing_key(zip_code, list_ord, index) for list_ord, index, _ in in_feed)

@@ -23,7 +23,13 @@ from typing import Any
 import pytest
 
 from phoenix_assets.settings import DEFAULT_ZIP_CODES
-from phoenix_assets.sources.demo import DEMO_SOURCE, ZipProfile, demo_listings, zip_profile
+from phoenix_assets.sources.demo import (
+    DEMO_SOURCE,
+    ZipProfile,
+    demo_listing_keys,
+    demo_listings,
+    zip_profile,
+)
 
 Payload = dict[str, Any]
 History = list[tuple[dt.date, dict[str, Payload]]]
@@ -147,6 +153,31 @@ def test_same_arguments_give_equal_sorted_lists() -> None:
     assert keys == sorted(keys)
     assert len(set(keys)) == len(keys)
     assert DEMO_SOURCE == "demo"
+
+
+@pytest.mark.parametrize(
+    ("zip_code", "day", "scale"),
+    [
+        ("85016", dt.date(2026, 5, 14), 1.0),
+        ("85018", dt.date(2026, 11, 17), 1.0),
+        ("85033", dt.date(2026, 1, 1), 3.5),
+        ("85251", dt.date(2026, 11, 30), 0.0),
+    ],
+)
+def test_the_keys_alone_are_the_feeds_keys_in_order(
+    zip_code: str, day: dt.date, scale: float
+) -> None:
+    # A day's ids are announced before its payloads are drawn: they must be the same.
+    keys = [p["ListingKey"] for p in demo_listings(zip_code, day, scale=scale)]
+    assert demo_listing_keys(zip_code, day, scale=scale) == keys
+    assert keys or scale == 0
+
+
+def test_the_keys_refuse_what_the_feed_refuses() -> None:
+    with pytest.raises(ValueError):
+        demo_listing_keys("90210", WEEK_START)
+    with pytest.raises(ValueError):
+        demo_listing_keys("85016", WEEK_START, scale=-1)
 
 
 # argv: the fallback ZIP whose profile to print, then the ZIPs whose feeds to hash.

@@ -14,7 +14,7 @@ from phoenix_assets.metrics.recording import record_run_figures
 from phoenix_assets.metrics.resource import MetricsExporter
 from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.pipeline_config import PipelineConfig
-from phoenix_assets.sources.demo import DEMO_SOURCE, demo_listings
+from phoenix_assets.sources.demo import DEMO_SOURCE, demo_listing_keys, demo_listings
 from phoenix_assets.sources.envelope import raw_document
 from phoenix_assets.storage.io_manager import PREVIEW_ROWS, StoredRecords, store_records
 from phoenix_assets.storage.mongo_resource import MongoResource
@@ -55,7 +55,7 @@ def raw_demo_listings(
     they appear, get price cuts, go pending, close or are withdrawn. The default source,
     so the whole graph has something true to show with no credentials configured.
     One document per listing per day: the RESO-shaped payload plus the raw envelope.
-    A range is generated and stored one day at a time, so a backfill holds one day.
+    A range is generated and stored one day at a time, and a day one ZIP at a time.
     """
     started = time.monotonic()
     db = mongo.get_database()
@@ -71,11 +71,18 @@ def raw_demo_listings(
                 db,
                 ASSET_NAME,
                 [partition_key],
-                list(_day_documents(day, zip_codes, pipeline.demo_scale, per_zip)),
+                _day_documents(day, zip_codes, pipeline.demo_scale, per_zip),
                 natural_key=RAW_KEY,
                 partition_field="partition_key",
                 asset=ASSET_NAME,
                 run_id=context.run.run_id,
+                # The ids first, then the payloads drawn ZIP by ZIP as they are written:
+                # a day of 50,000 listings as one list was ~60 MB more at its peak.
+                id_fields=(
+                    {"source": DEMO_SOURCE, "source_id": key, "partition_key": partition_key}
+                    for zip_code in zip_codes
+                    for key in demo_listing_keys(zip_code, day, scale=pipeline.demo_scale)
+                ),
             )
         )
     if enabled:
