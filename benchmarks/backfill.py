@@ -18,6 +18,14 @@ raw listings, snapshots, events, summary, report, quarantine, manifest entries),
 a plain ``insert_many`` of them into a scratch database and a plain ``find`` of what the
 day must read once (its raw listings, its snapshots, its summary), three times, median.
 
+Beside the wall clock, the machine's busy CPU time (all cores, from ``/proc/stat``) and
+the database server's own CPU time (when it runs on this machine) are taken over each
+run, so an extra day's CPU work is printed too. Divided by the cores, it is the least
+wall time any schedule of that work could take: when that bound is already above 1.5x
+the floor, only doing less work a day can reach the target, not overlapping it better.
+The server's CPU for an extra day, set against its CPU for the floor's insert and find,
+is how much more a day asks of the server than the floor does.
+
     uv run python benchmarks/backfill.py
     uv run python benchmarks/backfill.py --days 30 --mongo-uri mongodb://localhost:27017
 """
@@ -31,6 +39,7 @@ import sys
 import time
 
 import dagster as dg
+import psutil
 from run_jobs import timed_run
 from support import (
     dagster_home,
@@ -53,7 +62,44 @@ LAST_DAY = dt.date(2026, 11, 15)
 READ_ONCE = ("raw_demo_listings", "property_snapshots", "daily_market_summary")
 
 
-def run(instance: dg.DagsterInstance, tags: dict[str, str], uri: str) -> tuple[float, str]:
+class CpuUse:
+    """CPU seconds used between ``start`` and ``stop``: the whole machine's busy time
+    (user, nice, system, interrupts; every core) and the database server's own, when it
+    is a process on this machine."""
+
+    def __init__(self, uri: str) -> None:
+        from pymongo import MongoClient
+
+        with MongoClient(uri) as client:
+            pid = client.admin.command("serverStatus").get("pid")
+        try:
+            self.server: psutil.Process | None = psutil.Process(int(pid)) if pid else None
+        except (psutil.Error, ValueError):
+            self.server = None  # a remote server: only the machine's total is known
+
+    @staticmethod
+    def _machine() -> float:
+        times = psutil.cpu_times()
+        return float(times.user + times.nice + times.system + times.irq + times.softirq)
+
+    def _server(self) -> float:
+        if self.server is None:
+            return 0.0
+        times = self.server.cpu_times()
+        return float(times.user + times.system)
+
+    def start(self) -> None:
+        self._started = (self._machine(), self._server())
+
+    def stop(self) -> tuple[float, float]:
+        """(machine busy s, server s) since ``start``."""
+        return self._machine() - self._started[0], self._server() - self._started[1]
+
+
+def run(
+    instance: dg.DagsterInstance, tags: dict[str, str], uri: str, cpu: CpuUse
+) -> tuple[float, str, tuple[float, float]]:
+    """One run of the daily job into an empty database: (seconds, run id, CPU used)."""
     # Every measurement writes into an empty database, as a first backfill does. One
     # database name throughout: the run's forkserver keeps the environment it started
     # with for as long as this process lives.
@@ -61,12 +107,17 @@ def run(instance: dg.DagsterInstance, tags: dict[str, str], uri: str) -> tuple[f
 
     with MongoClient(uri) as client:
         client.drop_database(os.environ["MONGODB_DATABASE"])
-    return timed_run(instance, "daily_pipeline", tags)
+    cpu.start()
+    seconds, run_id = timed_run(instance, "daily_pipeline", tags)
+    return seconds, run_id, cpu.stop()
 
 
-def storage_floor(uri: str, database: str, day: str) -> tuple[float, float, int, int]:
+def storage_floor(
+    uri: str, database: str, day: str, cpu: CpuUse
+) -> tuple[float, float, int, int, float]:
     """The plain-driver cost of ``day``'s storage: (insert s, find s, documents written,
-    documents read), each the median of ``FLOOR_REPEATS``, into a scratch database."""
+    documents read, the server's CPU s), each the median of ``FLOOR_REPEATS``, into a
+    scratch database."""
     from pymongo import MongoClient
 
     with MongoClient(uri) as client:
@@ -80,8 +131,10 @@ def storage_floor(uri: str, database: str, day: str) -> tuple[float, float, int,
         scratch = client[scratch_name]
         inserts: list[float] = []
         finds: list[float] = []
+        server: list[float] = []
         for _ in range(FLOOR_REPEATS):
             client.drop_database(scratch_name)
+            cpu.start()
             started = time.perf_counter()
             for name, documents in written.items():
                 scratch[name].insert_many(documents)
@@ -89,8 +142,15 @@ def storage_floor(uri: str, database: str, day: str) -> tuple[float, float, int,
             started = time.perf_counter()
             read = sum(len(list(scratch[name].find({"partition_key": day}))) for name in READ_ONCE)
             finds.append(time.perf_counter() - started)
+            server.append(cpu.stop()[1])
         client.drop_database(scratch_name)
-    return median(inserts), median(finds), sum(map(len, written.values())), read
+    return (
+        median(inserts),
+        median(finds),
+        sum(map(len, written.values())),
+        read,
+        median(server),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,14 +168,17 @@ def main(argv: list[str] | None = None) -> int:
     one_day_tags = {"dagster/partition": LAST_DAY.isoformat()}
     with mongo_uri(args.mongo_uri) as uri, dagster_home():
         os.environ["MONGODB_URI"] = uri
+        cpu = CpuUse(uri)
         with dg.DagsterInstance.get() as instance:
-            run(instance, one_day_tags, uri)  # warm-up: instance storage, indexes
-            one_day, one_run = run(instance, one_day_tags, uri)
-            many_days, many_run = run(instance, range_tags, uri)
+            run(instance, one_day_tags, uri, cpu)  # warm-up: instance storage, indexes
+            one_day, one_run, one_cpu = run(instance, one_day_tags, uri, cpu)
+            many_days, many_run, many_cpu = run(instance, range_tags, uri, cpu)
             one_steps = step_times(instance, one_run)
             many_steps = step_times(instance, many_run)
         floor_day = (first + (LAST_DAY - first) / 2).isoformat()
-        insert_s, find_s, floor_written, floor_read = storage_floor(uri, database, floor_day)
+        insert_s, find_s, floor_written, floor_read, floor_server = storage_floor(
+            uri, database, floor_day, cpu
+        )
         from pymongo import MongoClient
 
         with MongoClient(uri) as client:
@@ -147,6 +210,21 @@ def main(argv: list[str] | None = None) -> int:
         f"each extra day costs {per_day:.2f}s / floor {floor:.2f}s = {floor_ratio:.2f}x  "
         f"{judge(floor_ratio, FLOOR_TARGET)}"
     )
+    cores = os.cpu_count() or 1
+    per_extra_day = [
+        (many - one) / (args.days - 1) for many, one in zip(many_cpu, one_cpu, strict=True)
+    ]
+    day_cpu, day_server = per_extra_day
+    bound = day_cpu / cores
+    print(
+        f"each extra day uses {day_cpu:.2f} CPU-s of the machine: on {cores} cores no "
+        f"schedule takes less than {bound:.2f}s a day = {bound / floor:.2f}x the floor"
+    )
+    if cpu.server:
+        print(
+            f"the database server's own CPU: {day_server:.2f}s an extra day, "
+            f"{floor_server:.2f}s for the floor's insert and find"
+        )
     print("Steps of the one-day run:")
     print_steps(one_steps)
     print(f"Steps of the {args.days}-day run:")
