@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import dagster as dg
-from dagster._core.execution.backfill import BulkActionsFilter, BulkActionStatus
+
+from phoenix_assets.dagster_compat import BulkActionsFilter, BulkActionStatus
 
 UNFINISHED_RUNS = [
     dg.DagsterRunStatus.QUEUED,

@@ -24,13 +24,13 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 import dagster as dg
-from dagster._core.event_api import PartitionKeyFilter
-from dagster._core.storage.asset_check_execution_record import (
-    AssetCheckExecutionRecord,
-    AssetCheckExecutionRecordStatus,
-)
 from pymongo.database import Database
 
+from phoenix_assets.dagster_compat import (
+    AssetCheckExecutionRecord,
+    AssetCheckExecutionRecordStatus,
+    PartitionKeyFilter,
+)
 from phoenix_assets.domain.collection import PARTIAL, Shortfall, zip_statuses
 from phoenix_assets.domain.rules import UNCLASSIFIED, reason_for
 from phoenix_assets.partitions import START_DATE, day_end

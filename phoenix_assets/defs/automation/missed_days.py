@@ -45,10 +45,13 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraphSubset
-from dagster._core.definitions.events import AssetKeyPartitionKey
-from dagster._core.execution.backfill import BulkActionsFilter, BulkActionStatus
 
+from phoenix_assets.dagster_compat import (
+    AssetGraphSubset,
+    AssetKeyPartitionKey,
+    BulkActionsFilter,
+    BulkActionStatus,
+)
 from phoenix_assets.defs.automation.policies import automation_default_status, run_tags
 from phoenix_assets.defs.jobs import DAILY_GRAPH
 from phoenix_assets.partitions import START_DATE, TIMEZONE, daily_partitions
@@ -301,9 +304,9 @@ def _backfill_request(
 ) -> dg.RunRequest:
     """One run request backfilling exactly ``targets``.
 
-    Internal API, kept here: ``AssetGraphSubset`` (with ``AssetKeyPartitionKey``) is the
-    only way to request an asset backfill whose days differ per asset; the daemon turns
-    it into one asset backfill.
+    ``AssetGraphSubset`` (private, see ``dagster_compat``) is the only way to request an
+    asset backfill whose days differ per asset; the daemon turns it into one asset
+    backfill.
     """
     subset = AssetGraphSubset.from_asset_partition_set(
         {AssetKeyPartitionKey(dg.AssetKey.from_user_string(name), day) for name, day in targets},

@@ -27,14 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
-
-# The record an evaluation uses to point at the materialization it judged; Dagster
-# builds it only inside AssetCheckResult, which cannot carry a partition of a range.
-from dagster._core.definitions.asset_checks.asset_check_evaluation import (
-    AssetCheckEvaluationTargetMaterializationData,
-)
 from pymongo.database import Database
 
+from phoenix_assets.dagster_compat import AssetCheckEvaluationTargetMaterializationData
 from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.quality import integrity, inventory, profile
 from phoenix_assets.quality.settings import QualitySettings, load_bounds
