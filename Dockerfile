@@ -28,13 +28,13 @@ WORKDIR /app
 # installed packages are dropped: nothing imports them).
 COPY pyproject.toml uv.lock README.md ./
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-install-project \
+    uv sync --frozen --no-dev --extra deploy --no-install-project \
  && find /app/.venv -type d -name tests -path '*/site-packages/*' -prune -exec rm -rf {} +
 # Then the project, installed editable: its pyproject.toml stays beside the package,
 # where Dagster's defs loader looks for it.
 COPY phoenix_assets ./phoenix_assets
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev \
+    uv sync --frozen --no-dev --extra deploy \
  && /app/.venv/bin/python -m compileall -q phoenix_assets \
  && /app/.venv/bin/python -c "import phoenix_assets.definitions, dagster_docker, dagster_postgres, dagster_k8s"
 

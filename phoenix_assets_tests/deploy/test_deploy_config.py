@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,10 @@ def _forwarded() -> list[str]:
 def test_dockerfile_is_multi_stage_from_the_lock_file_non_root_and_healthchecked() -> None:
     text = (ROOT / "Dockerfile").read_text()
     assert len(re.findall(r"^FROM ", text, re.M)) == 2
-    assert "uv sync --frozen --no-dev" in text
+    # The deployment's extra (Postgres storage, the Docker and Kubernetes launchers) is
+    # the image's, not a laptop's: every sync of the image names it.
+    syncs = re.findall(r"uv sync [^\n\\]*", text)
+    assert syncs and all("--frozen --no-dev --extra deploy" in sync for sync in syncs), syncs
     assert re.search(r"^COPY --from=builder /app/.venv /app/.venv$", text, re.M)
     user = re.findall(r"^USER (\S+)", text, re.M)
     assert user and user[-1].split(":")[0] not in {"0", "root"}
@@ -65,6 +69,18 @@ def test_dockerfile_is_multi_stage_from_the_lock_file_non_root_and_healthchecked
     assert '"-m", "phoenix_assets.definitions"' in text
     for line in re.findall(r"^(?:ENV|ARG) .*$", text, re.M):
         assert not any(secret in line for secret in SECRET_NAMES), line
+
+
+def test_a_laptop_install_has_no_deployment_packages() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    deploy = {"dagster-docker", "dagster-postgres", "dagster-k8s"}
+    names = {re.split(r"[<>=\[ ]", spec, maxsplit=1)[0] for spec in project["dependencies"]}
+    assert not names & deploy
+    extra = {
+        re.split(r"[<>=\[ ]", spec, maxsplit=1)[0]
+        for spec in project["optional-dependencies"]["deploy"]
+    }
+    assert extra == deploy
 
 
 def test_dockerignore_lets_in_only_what_the_image_needs() -> None:
