@@ -1,13 +1,17 @@
 """The code location loads, validates, and refuses bad settings at load time."""
 
+import ast
 import os
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import dagster as dg
 import pytest
 
+import phoenix_assets.defs as defs_package
+from phoenix_assets.defs import resources
 from phoenix_assets.settings import ConfigError
 from phoenix_assets_tests.defs.dagster_results import load_failure
 
@@ -90,3 +94,19 @@ def test_a_bad_setting_fails_the_code_location_in_a_fresh_process(
     )
     assert completed.returncode != 0
     assert "PHOENIX_ZIP_CODES: '85O18' is not a 5-digit ZIP code" in completed.stderr
+
+
+def test_every_resource_is_bound_in_one_module(
+    pipeline_env: dict[str, str], load_definitions: Callable[[], dg.Definitions]
+) -> None:
+    # "Where does this resource come from" has one answer: defs/resources.py.
+    folder = Path(defs_package.__file__).parent
+    binding = {
+        str(path.relative_to(folder))
+        for path in folder.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.keyword) and node.arg == "resources"
+    }
+    assert binding == {"resources.py"}
+    bound = set(resources.resources().resources)
+    assert bound == set(load_definitions().resources or {})

@@ -23,7 +23,7 @@ from pymongo.database import Database
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from phoenix_assets.defs.report_delivery import report_delivery
+from phoenix_assets.defs.resources import report_delivery_resource
 from phoenix_assets.delivery.email import Attachment
 from phoenix_assets.delivery.settings import ReportDeliverySettings, SmtpSettings
 from phoenix_assets.delivery.webhook import WebhookPolicy
@@ -192,7 +192,7 @@ def materialize_report(db: Database, message: ReportMessage = MESSAGE) -> Delive
         outcomes.append(outcome)
         return dg.MaterializeResult(metadata=outcome.metadata())
 
-    resources = report_delivery().resources
+    resources = {"report_delivery": report_delivery_resource()}
     with dg.instance_for_test() as instance:
         result = dg.materialize([market_report], resources=resources, instance=instance)
         assert result.success
@@ -769,14 +769,14 @@ def test_a_bad_setting_fails_at_load_naming_the_variable(
 ) -> None:
     monkeypatch.setenv(variable, value)
     with pytest.raises(ConfigError, match=re.escape(message)):
-        report_delivery()
+        report_delivery_resource()
 
 
 def test_the_resource_holds_env_vars_not_secrets(
     clean_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     configure(monkeypatch, smtp_port=2525, webhook_url=f"https://hooks.example.com{HOOK_PATH}")
-    resource = report_delivery().resources["report_delivery"]
+    resource = report_delivery_resource()
     assert isinstance(resource, ReportDelivery)
     assert_no_secret(repr(resource))
     assert isinstance(resource.smtp_password, dg.EnvVar)

@@ -7,7 +7,6 @@ webhook): a backfill of past days rewrites their files but sends nothing.
 """
 
 import datetime as dt
-import os
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -46,7 +45,7 @@ from phoenix_assets.reports.quality import (
     read_stored_facts,
     wait_for_run_checks,
 )
-from phoenix_assets.reports.settings import PHOENIX_REPORTS_DIR, ReportsDirectory, reports_dir
+from phoenix_assets.reports.settings import ReportsDirectory
 from phoenix_assets.reports.writers import markdown_table
 from phoenix_assets.storage.documents import Document
 from phoenix_assets.storage.mongo_resource import MongoResource
@@ -363,18 +362,5 @@ def weekly_market_report(
 
 @dg.definitions
 def market_reports() -> dg.Definitions:
-    """The two report assets and the ``reports`` resource (the folder they write to).
-
-    PHOENIX_REPORTS_DIR is parsed now, so an unusable folder fails the code location's
-    load naming the variable; the run reads it again (through ``dg.EnvVar`` when set).
-    """
-    default = reports_dir()
-    directory = (
-        dg.EnvVar(PHOENIX_REPORTS_DIR)
-        if os.environ.get(PHOENIX_REPORTS_DIR, "").strip()
-        else str(default)
-    )
-    return dg.Definitions(
-        assets=[daily_market_report, weekly_market_report],
-        resources={"reports": ReportsDirectory(directory=directory)},
-    )
+    """The two report assets (the ``reports`` folder is bound in ``defs/resources.py``)."""
+    return dg.Definitions(assets=[daily_market_report, weekly_market_report])

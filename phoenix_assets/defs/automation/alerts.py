@@ -6,7 +6,6 @@ then reads them through ``dg.EnvVar`` at run time, so no secret is ever written 
 the definitions or shown in the UI.
 """
 
-import os
 import time
 from typing import ClassVar
 
@@ -155,13 +154,5 @@ def build_alert_sensor() -> dg.SensorDefinition:
 
 @dg.definitions
 def alerting() -> dg.Definitions:
-    """The alert sensor and its ``alert_channels`` resource.
-
-    Parses every delivery variable now, so a bad value fails the code location's load
-    with a message naming the variable.
-    """
-    AlertSettings.from_env(os.environ)
-    return dg.Definitions(
-        sensors=[build_alert_sensor()],
-        resources={"alert_channels": AlertChannelsResource.from_environment()},
-    )
+    """The alert sensor (its ``alert_channels`` resource is bound in ``defs/resources.py``)."""
+    return dg.Definitions(sensors=[build_alert_sensor()])

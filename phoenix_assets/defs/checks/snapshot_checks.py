@@ -32,7 +32,7 @@ from pymongo.database import Database
 from phoenix_assets.dagster_compat import AssetCheckEvaluationTargetMaterializationData
 from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.quality import integrity, inventory, profile
-from phoenix_assets.quality.settings import QualitySettings, load_bounds
+from phoenix_assets.quality.settings import QualitySettings
 from phoenix_assets.quality.verdict import Verdict
 from phoenix_assets.storage.documents import Document, to_document
 from phoenix_assets.storage.partition_store import (
@@ -386,13 +386,3 @@ class SnapshotChecks:
         for spec in SNAPSHOT_CHECK_SPECS:
             verdicts = {key: day.verdicts[spec.name] for key, day in self._days.items()}
             yield from _evaluate(context, spec, verdicts, targets)
-
-
-@dg.definitions
-def snapshot_checks() -> dg.Definitions:
-    # Thresholds are parsed now: a bad value fails the code location's load, naming the
-    # variable, instead of a run hours later. The soft bounds (these checks') and the hard
-    # ones (property_snapshots' quarantine) are parsed together: each soft maximum must
-    # lie below its hard one.
-    quality, hard = load_bounds()
-    return dg.Definitions(resources={QUALITY_RESOURCE: quality, HARD_BOUNDS_RESOURCE: hard})
