@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from phoenix_assets.delivery.email import Attachment
+from phoenix_assets.domain.market import METRO
 from phoenix_assets.reports.assemble import ReportData
-from phoenix_assets.reports.delivery import ReportMessage
 from phoenix_assets.reports.files import ReportFiles, report_files, write_atomically
 from phoenix_assets.reports.measures import MEASURE_NAMES, PRICE_CUT_SHARE
+from phoenix_assets.reports.message import ReportMessage, ZipFigures
 from phoenix_assets.reports.render import render_html
 from phoenix_assets.reports.writers import report_document, to_csv, to_json
 
@@ -118,18 +119,23 @@ def build_and_write(
     return report, write_report(report, files)
 
 
+def key_figures(kind: str) -> list[str]:
+    """The figures a ZIP code's row carries into a message: the report's measures and
+    the price-cut share, and for a week their change against the week before."""
+    names = [*MEASURE_NAMES, PRICE_CUT_SHARE.name]
+    if kind == "weekly":
+        names += [f"{name}_vs_prev_week_pct" for name in MEASURE_NAMES]
+    return names
+
+
 def webhook_summary(report: BuiltReport, files: ReportFiles | None) -> dict[str, Any]:
     """The JSON summary a webhook receives: headline, key figures per ZIP, quality facts."""
     data = report.data
-    key_figures = [*MEASURE_NAMES, PRICE_CUT_SHARE.name]
-    weekly_changes = [f"{name}_vs_prev_week_pct" for name in MEASURE_NAMES]
     zips = {}
     for row in data.zip_rows:
-        figures = {name: row.get(name) for name in key_figures}
+        figures = {name: row.get(name) for name in key_figures(data.kind)}
         # Marked, as in every format: a partly collected ZIP's figures carry its label.
         figures |= {name: row.get(name) for name in ("collection", "collection_label")}
-        if data.kind == "weekly":
-            figures |= {name: row.get(name) for name in weekly_changes}
         zips[row["area"]] = figures
     return {
         "kind": data.kind,
@@ -172,4 +178,14 @@ def report_message(report: BuiltReport, files: ReportFiles) -> ReportMessage:
         ),
         summary=webhook_summary(report, files),
         report_path=str(files.html),
+        zips=tuple(
+            ZipFigures(
+                zip_code=str(row["area"]),
+                figures={name: row.get(name) for name in key_figures(data.kind)},
+                collection=row.get("collection"),
+                collection_label=row.get("collection_label"),
+            )
+            for row in data.zip_rows
+            if row.get("area_type") != METRO and row["area"] != METRO
+        ),
     )

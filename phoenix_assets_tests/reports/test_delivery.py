@@ -27,18 +27,16 @@ from phoenix_assets.defs.resources import report_delivery_resource
 from phoenix_assets.delivery.email import Attachment
 from phoenix_assets.delivery.settings import ReportDeliverySettings, SmtpSettings
 from phoenix_assets.delivery.webhook import WebhookPolicy
-from phoenix_assets.reports.delivery import (
-    CLAIM_LEASE,
-    LEDGER_COLLECTION,
-    DeliveryOutcome,
-    ReportDelivery,
+from phoenix_assets.reports.delivery import DeliveryOutcome, ReportDelivery, deliver_report
+from phoenix_assets.reports.delivery import _webhook_channel as webhook_channel
+from phoenix_assets.reports.message import (
     ReportMessage,
-    deliver_report,
+    ZipFigures,
     format_figure,
     report_notification,
 )
-from phoenix_assets.reports.delivery import _webhook_channel as webhook_channel
 from phoenix_assets.settings import ConfigError
+from phoenix_assets.storage.report_ledger import CLAIM_LEASE, LEDGER_COLLECTION
 from phoenix_assets_tests.delivery.smtp_server import (
     SmtpTestServer,
     free_port,
@@ -117,6 +115,14 @@ MESSAGE = ReportMessage(
         },
     },
     report_path="/tmp/reports/daily/2026-11-24.html",
+    zips=(
+        ZipFigures(
+            "85018", {"active_listings": 40, "pending_listings": 4, "median_list_price": 815000.0}
+        ),
+        ZipFigures(
+            "85033", {"active_listings": 80, "pending_listings": 9, "median_list_price": 315000.0}
+        ),
+    ),
 )
 
 
@@ -804,6 +810,7 @@ def test_the_webhook_summary_is_plain_json_whatever_the_figures_are() -> None:
         MESSAGE,
         headline={"active_listings": np.int64(7), "median_list_price": float("nan")},  # type: ignore[dict-item]
         summary={"zips": {"85018": {"active_listings": np.int64(7)}}},
+        zips=(ZipFigures("85018", {"active_listings": np.int64(7)}),),  # type: ignore[dict-item]
     )
     notification = report_notification(message)
     assert notification.sections[1].text == "85018: inventory (active listings) 7"

@@ -15,7 +15,7 @@ from pymongo.database import Database
 from phoenix_assets.domain.market import summarize_day, summarize_week, week_days
 from phoenix_assets.reports.assemble import daily_report_data, weekly_report_data
 from phoenix_assets.reports.build import build_and_write, report_message, webhook_summary
-from phoenix_assets.reports.delivery import report_notification
+from phoenix_assets.reports.message import report_notification
 from phoenix_assets.reports.quality import (
     FailedZip,
     QualityFacts,
