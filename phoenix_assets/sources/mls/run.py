@@ -1,43 +1,4 @@
-"""Phoenix-area MLS listings through a RESO Web API (OData 4), by day window per ZIP.
-
-A run is asked, for each ZIP, for the ``Property`` records modified after a point in
-time (``ZipWindow.since``: the start of the first day the run collects, less an overlap
-for records that become visible late)::
-
-    GET {base}/Property?$filter=PostalCode eq '85018' and ModificationTimestamp gt <since>
-        &$orderby=ModificationTimestamp asc,ListingKey asc&$top=<page size>&$select=<fields>
-
-and follows ``@odata.nextLink`` (absolute or relative) until a page has none or is
-empty. A ZIP whose standing inventory was never taken (``ZipWindow.inventory``) is first
-asked for every listing on the market, whatever its modification date::
-
-    $filter=PostalCode eq '85018' and (StandardStatus eq 'Active' or ... eq 'Hold')
-
-What comes back (``collect_listings``): the records, verbatim (``source_id`` =
-``ListingKey``), each the version the server holds now. The raw asset appends them to
-the source's version log (``storage.version_log``), which keeps every version it ever
-saw: a RESO server keeps only each record's latest version, so a past day can be asked
-again only for what has not changed since. A ZIP that failed part-way keeps the records
-it got (they are real data) and is reported failed.
-
-Details that protect against gaps:
-
-- ``$skip`` paging over a feed that changes while it is read can skip a record: a
-  listing already read that is modified moves to the end, and every later one moves
-  up a place. That listing then shows up twice in one ZIP's pages; when that happens
-  the ZIP is read again from just before the listing's first appearance (at most
-  ``MAX_REREADS`` times), so the possibly-skipped range is read whole.
-- Records without a readable ``ModificationTimestamp`` or ``ListingKey``, or with one
-  more than a day ahead of ``now``, are kept and counted as ``schema_drift``.
-- A ``nextLink`` seen before stops that ZIP (``pagination_loop``); one pointing to
-  another host is not followed, so the bearer token never leaves the provider.
-
-Authentication: a static bearer token (``MLS_RESO_TOKEN``) or OAuth2 client
-credentials (``MLS_RESO_CLIENT_ID``, ``MLS_RESO_CLIENT_SECRET``, ``MLS_RESO_TOKEN_URL``):
-the token is fetched once, reused, refreshed shortly before ``expires_in`` runs out,
-and on a 401 refreshed once and the request retried; a second 401 stops the source.
-No token or secret is ever logged, raised or returned.
-"""
+"""One collection run: each ZIP's window read page by page (``collect_listings``)."""
 
 from __future__ import annotations
 
@@ -47,7 +8,6 @@ import dataclasses
 import datetime as dt
 import logging
 import re
-import time
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,7 +17,6 @@ import httpx
 
 from phoenix_assets.domain.adapters import RESO_FIELDS
 from phoenix_assets.domain.property import ON_MARKET_STATUSES
-from phoenix_assets.settings import ConfigError, display_url, parse_number_setting
 from phoenix_assets.sources.collection import CollectedRecord, CollectionResult, ZipFailure
 from phoenix_assets.sources.envelope import payload_sha256
 from phoenix_assets.sources.http import (
@@ -65,37 +24,24 @@ from phoenix_assets.sources.http import (
     RequestStats,
     SourceClient,
     SourceError,
-    SourceHttpSettings,
     redact,
+)
+from phoenix_assets.sources.mls.auth import TokenProvider
+from phoenix_assets.sources.mls.settings import (
+    MLS_RESO_BASE_URL,
+    MLS_RESO_TOKEN_URL,
+    MLS_SOURCE,
+    MlsSettings,
+)
+from phoenix_assets.sources.mls.timestamps import (
+    as_utc,
+    modification_time,
+    odata_timestamp,
+    parse_timestamp,
 )
 
 logger = logging.getLogger(__name__)
 
-MLS_SOURCE = "mls"
-
-# Environment variables.
-MLS_RESO_BASE_URL = "MLS_RESO_BASE_URL"
-MLS_RESO_TOKEN = "MLS_RESO_TOKEN"
-MLS_RESO_CLIENT_ID = "MLS_RESO_CLIENT_ID"
-MLS_RESO_CLIENT_SECRET = "MLS_RESO_CLIENT_SECRET"
-MLS_RESO_TOKEN_URL = "MLS_RESO_TOKEN_URL"
-MLS_RESO_REQUESTS_PER_SECOND = "MLS_RESO_REQUESTS_PER_SECOND"
-MLS_RESO_MAX_CONCURRENCY = "MLS_RESO_MAX_CONCURRENCY"
-MLS_RESO_PAGE_SIZE = "MLS_RESO_PAGE_SIZE"
-MLS_RESO_TIME_BUDGET_SECONDS = "MLS_RESO_TIME_BUDGET_SECONDS"
-MLS_RESO_OVERLAP_HOURS = "MLS_RESO_OVERLAP_HOURS"
-
-CLIENT_CREDENTIAL_VARIABLES = (MLS_RESO_CLIENT_ID, MLS_RESO_CLIENT_SECRET, MLS_RESO_TOKEN_URL)
-
-DEFAULT_REQUESTS_PER_SECOND = 2.0  # one real RESO provider's limit
-DEFAULT_MAX_CONCURRENCY = 1
-DEFAULT_PAGE_SIZE = 200
-MAX_PAGE_SIZE = 1000  # the lowest `$top` cap among real providers
-DEFAULT_TIME_BUDGET_SECONDS = 1800.0
-# A day's window reaches this far into the day before, for records that become visible late.
-DEFAULT_OVERLAP_HOURS = 24
-# Below the week an ended listing stays visible, so an overlap never revives one.
-MAX_OVERLAP_HOURS = 144
 # How often one ZIP is read again after the feed shifted under its paging.
 MAX_REREADS = 2
 
@@ -115,14 +61,8 @@ ON_MARKET_FILTER = (
     + ")"
 )
 
-# A ModificationTimestamp further ahead of `now` than this is not trusted to date a version.
-FUTURE_TOLERANCE = dt.timedelta(days=1)
-# Refresh a token this long before it expires (capped at 10% of its lifetime).
-TOKEN_REFRESH_MARGIN_SECONDS = 60.0
-
 _ZIP_RE = re.compile(r"^\d{5}$")
 _QUERY_SAFE = "',:()"
-_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 # Count keys every result carries (0 when nothing happened), for stable run metadata.
 COUNT_KEYS = (
@@ -147,215 +87,6 @@ COUNT_KEYS = (
     "token_requests",
     "token_refreshes_after_401",
 )
-
-
-# --- settings ------------------------------------------------------------------------------
-
-
-def _text(environ: Mapping[str, str], name: str) -> str | None:
-    value = environ.get(name)
-    if value is None or not value.strip():
-        return None
-    return value.strip()
-
-
-def _number(
-    environ: Mapping[str, str],
-    name: str,
-    default: float,
-    *,
-    minimum: float,
-    maximum: float,
-    integer: bool,
-) -> float:
-    value: float = parse_number_setting(
-        environ, name, default, integer=integer, minimum=minimum, maximum=maximum
-    )
-    return value
-
-
-def _url(environ: Mapping[str, str], name: str) -> str | None:
-    raw = _text(environ, name)
-    if raw is None:
-        return None
-    shown = display_url(raw)  # a mistaken URL may carry a secret (user:password@, ?token=)
-    try:
-        url = httpx.URL(raw)
-    except (httpx.InvalidURL, TypeError, ValueError):
-        raise ConfigError(f"{name}: {shown!r} is not a URL") from None
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ConfigError(f"{name}: {shown!r} is not an http(s) URL")
-    if url.scheme == "http" and url.host not in _LOCAL_HOSTS:
-        # Bearer tokens and client secrets must not cross the network in clear text.
-        raise ConfigError(f"{name}: {shown!r} must use https:// (http:// only for localhost)")
-    if url.query or url.fragment:
-        raise ConfigError(f"{name}: {shown!r} must not carry a query string or fragment")
-    if url.userinfo:
-        # They would be sent as Basic auth and shown wherever the URL is logged.
-        raise ConfigError(
-            f"{name}: {shown!r} carries credentials; put them in {MLS_RESO_TOKEN} or "
-            f"{', '.join(CLIENT_CREDENTIAL_VARIABLES)} instead"
-        )
-    return raw.rstrip("/")
-
-
-@dataclass(frozen=True)
-class MlsSettings(SourceHttpSettings):
-    """The MLS source's settings; secrets are left out of ``repr``."""
-
-    base_url: str | None = None
-    token: str | None = field(default=None, repr=False)
-    client_id: str | None = field(default=None, repr=False)
-    client_secret: str | None = field(default=None, repr=False)
-    token_url: str | None = None
-    requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND
-    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
-    page_size: int = DEFAULT_PAGE_SIZE
-    time_budget_seconds: float = DEFAULT_TIME_BUDGET_SECONDS
-    overlap_hours: float = DEFAULT_OVERLAP_HOURS
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> MlsSettings:
-        """Parse the ``MLS_RESO_*`` variables; a bad or partial set raises ``ConfigError``."""
-        token = _text(environ, MLS_RESO_TOKEN)
-        credentials = {name: _text(environ, name) for name in CLIENT_CREDENTIAL_VARIABLES}
-        given = [name for name, value in credentials.items() if value is not None]
-        if token is not None and given:
-            raise ConfigError(
-                f"{MLS_RESO_TOKEN}: set either {MLS_RESO_TOKEN} (a static bearer token) or "
-                f"{', '.join(CLIENT_CREDENTIAL_VARIABLES)} (OAuth2 client credentials), not both "
-                f"(also set: {', '.join(given)})"
-            )
-        missing = [name for name, value in credentials.items() if value is None]
-        if given and missing:
-            raise ConfigError(
-                f"{', '.join(missing)}: not set; OAuth2 client credentials need all of "
-                f"{', '.join(CLIENT_CREDENTIAL_VARIABLES)} (or set {MLS_RESO_TOKEN} instead)"
-            )
-        return cls(
-            base_url=_url(environ, MLS_RESO_BASE_URL),
-            token=token,
-            client_id=credentials[MLS_RESO_CLIENT_ID],
-            client_secret=credentials[MLS_RESO_CLIENT_SECRET],
-            token_url=_url(environ, MLS_RESO_TOKEN_URL),
-            requests_per_second=_number(
-                environ,
-                MLS_RESO_REQUESTS_PER_SECOND,
-                DEFAULT_REQUESTS_PER_SECOND,
-                minimum=0.01,
-                maximum=100,
-                integer=False,
-            ),
-            max_concurrency=int(
-                _number(
-                    environ,
-                    MLS_RESO_MAX_CONCURRENCY,
-                    DEFAULT_MAX_CONCURRENCY,
-                    minimum=1,
-                    maximum=16,
-                    integer=True,
-                )
-            ),
-            page_size=int(
-                _number(
-                    environ,
-                    MLS_RESO_PAGE_SIZE,
-                    DEFAULT_PAGE_SIZE,
-                    minimum=1,
-                    maximum=MAX_PAGE_SIZE,
-                    integer=True,
-                )
-            ),
-            time_budget_seconds=_number(
-                environ,
-                MLS_RESO_TIME_BUDGET_SECONDS,
-                DEFAULT_TIME_BUDGET_SECONDS,
-                minimum=1,
-                maximum=86_400,
-                integer=False,
-            ),
-            overlap_hours=_number(
-                environ,
-                MLS_RESO_OVERLAP_HOURS,
-                DEFAULT_OVERLAP_HOURS,
-                minimum=0,
-                maximum=MAX_OVERLAP_HOURS,
-                integer=False,
-            ),
-        )
-
-    @property
-    def uses_client_credentials(self) -> bool:
-        return bool(self.client_id and self.client_secret and self.token_url)
-
-    @property
-    def configured(self) -> bool:
-        """True when the base URL and a complete set of credentials are present."""
-        return bool(self.base_url and (self.token or self.uses_client_credentials))
-
-    @property
-    def auth_variables(self) -> str:
-        """The variables to check when the provider refuses the credentials."""
-        if self.uses_client_credentials:
-            return f"{MLS_RESO_CLIENT_ID}/{MLS_RESO_CLIENT_SECRET}"
-        return MLS_RESO_TOKEN
-
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        """Every secret value, for redaction."""
-        return tuple(s for s in (self.token, self.client_secret, self.client_id) if s)
-
-    def missing_variables(self) -> list[str]:
-        """What is still to set for the source to be configured (empty when it is)."""
-        missing = [] if self.base_url else [MLS_RESO_BASE_URL]
-        if not (self.token or self.uses_client_credentials):
-            missing.append(f"{MLS_RESO_TOKEN} (or {', '.join(CLIENT_CREDENTIAL_VARIABLES)})")
-        return missing
-
-    def require_configured(self) -> None:
-        missing = self.missing_variables()
-        if missing:
-            raise ConfigError(f"{', '.join(missing)}: not set; the MLS source needs them")
-
-
-# --- timestamps ----------------------------------------------------------------------------
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-def parse_timestamp(value: Any) -> dt.datetime | None:
-    """A RESO ``ModificationTimestamp`` as an aware UTC datetime, or None if unreadable.
-
-    Sub-microsecond digits (.NET providers send seven) are truncated, never rounded
-    up, so a time made from one is never later than the record it came from.
-    """
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        return _utc(dt.datetime.fromisoformat(value.strip()))
-    except ValueError:
-        return None
-
-
-def modification_time(payload: Mapping[str, Any], now: dt.datetime) -> dt.datetime | None:
-    """A record's ``ModificationTimestamp`` when it can be trusted: readable, and not more
-    than ``FUTURE_TOLERANCE`` ahead of ``now`` (one bad clock must not date a version)."""
-    modified = parse_timestamp(payload.get("ModificationTimestamp"))
-    if modified is None or modified > _utc(now) + FUTURE_TOLERANCE:
-        return None
-    return modified
-
-
-def odata_timestamp(value: dt.datetime) -> str:
-    """A ``DateTimeOffset`` literal for ``$filter``: ``2026-11-24T00:00:00Z``."""
-    value = _utc(value)
-    spec = "microseconds" if value.microsecond else "seconds"
-    return value.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
-
-
-# --- one run -------------------------------------------------------------------------------
 
 
 class _ZipStopped(Exception):
@@ -408,94 +139,6 @@ def _url_identity(url: httpx.URL) -> tuple[Any, ...]:
     )
 
 
-class _TokenProvider:
-    """OAuth2 client credentials: one token at a time, refreshed before it expires."""
-
-    def __init__(
-        self,
-        settings: MlsSettings,
-        api: SourceClient,
-        token_client: SourceClient,
-        result: CollectionResult,
-        secrets: list[str],
-    ) -> None:
-        self._settings = settings
-        self._api = api
-        self._token_client = token_client
-        self._result = result
-        self._secrets = secrets
-        self._lock = asyncio.Lock()
-        self._token: str | None = None
-        self._expires_at: float | None = None
-        self.generation = 0
-
-    def _valid(self) -> bool:
-        return self._token is not None and (
-            self._expires_at is None or time.monotonic() < self._expires_at
-        )
-
-    async def ensure(self) -> int:
-        """Make sure a valid token is set; returns its generation."""
-        if not self._valid():
-            async with self._lock:
-                if not self._valid():
-                    await self._fetch()
-        return self.generation
-
-    async def refresh_after(self, generation: int) -> int:
-        """The token of ``generation`` was refused: fetch a new one unless someone already has."""
-        async with self._lock:
-            if self.generation == generation:
-                await self._fetch()
-        return self.generation
-
-    async def _fetch(self) -> None:
-        settings = self._settings
-        assert settings.token_url and settings.client_id and settings.client_secret
-        asked_at = time.monotonic()
-        self._result.count("token_requests")
-        try:
-            body = await self._token_client.request_json(
-                "POST",
-                settings.token_url,
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": settings.client_id,
-                    "client_secret": settings.client_secret,
-                },
-            )
-        except AuthenticationError:
-            raise
-        except SourceError as exc:
-            if exc.status in (400, 401, 403):  # OAuth2 answers a bad client with 400 too
-                raise AuthenticationError(
-                    f"{MLS_SOURCE}: the token endpoint refused the client credentials "
-                    f"(HTTP {exc.status}); check {settings.auth_variables}",
-                    status=exc.status,
-                ) from None
-            raise
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token.strip():
-            raise AuthenticationError(
-                f"{MLS_SOURCE}: the token endpoint answered without an access_token; "
-                f"check {settings.auth_variables} and {MLS_RESO_TOKEN_URL}"
-            )
-        token = token.strip()
-        self._secrets.append(token)
-        self._api.set_header("Authorization", f"Bearer {token}")
-        self._token = token
-        self._expires_at = None
-        expires_in = body.get("expires_in")
-        try:
-            lifetime = float(expires_in) if expires_in is not None else None
-        except (TypeError, ValueError):
-            lifetime = None
-        if lifetime is not None and lifetime > 0:
-            margin = min(TOKEN_REFRESH_MARGIN_SECONDS, lifetime / 10)
-            self._expires_at = asked_at + lifetime - margin
-        self.generation += 1
-
-
 class _MlsRun:
     """One collection run over a set of ZIPs."""
 
@@ -503,7 +146,7 @@ class _MlsRun:
         self,
         settings: MlsSettings,
         api: SourceClient,
-        tokens: _TokenProvider | None,
+        tokens: TokenProvider | None,
         result: CollectionResult,
         secrets: list[str],
         now: dt.datetime,
@@ -754,7 +397,7 @@ async def collect_listings(
     for zip_code in zips:
         if not isinstance(zip_code, str) or not _ZIP_RE.match(zip_code):
             raise ValueError(f"{zip_code!r} is not a 5-digit ZIP code")
-    now = _utc(now)
+    now = as_utc(now)
     result = CollectionResult(source=MLS_SOURCE, counts=dict.fromkeys(COUNT_KEYS, 0))
     result.count("zips_requested", len(zips))
     secrets = list(settings.secrets)
@@ -787,7 +430,7 @@ async def collect_listings(
         else None
     )
     tokens = (
-        _TokenProvider(settings, api, token_client, result, secrets)
+        TokenProvider(settings, api, token_client, result, secrets)
         if token_client is not None
         else None
     )
