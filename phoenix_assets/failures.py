@@ -105,12 +105,6 @@ class MissingPartitionError(LookupError):
     """An upstream partition was asked for that was never written (or only half written)."""
 
 
-def transient_kind(kind: str) -> bool:
-    """Whether a source's failure kind (``RequestStats.failures_by_kind``) can pass by
-    itself: the source was slow, unreachable or erring."""
-    return kind in ("timeout", "connection", "error", "http_429") or kind.startswith("http_5")
-
-
 def _mongo_kind(error: PyMongoError) -> FailureKind | None:
     if isinstance(error, ConnectionFailure):  # AutoReconnect, NetworkTimeout, no server
         return FailureKind.TRANSIENT

@@ -26,7 +26,6 @@ from phoenix_assets.failures import (
     classify,
     retry_transient_only,
     step_failures,
-    transient_kind,
 )
 from phoenix_assets.settings import ConfigError
 from phoenix_assets.sources.http import (
@@ -35,6 +34,7 @@ from phoenix_assets.sources.http import (
     RetryableError,
     SourceError,
     UnexpectedBodyError,
+    is_retryable_kind,
 )
 from phoenix_assets.storage.mongo_resource import MongoUnavailableError
 
@@ -139,12 +139,13 @@ def test_every_error_class_gets_its_retry_decision(error: BaseException, kind: F
         ("budget", False),
         ("http_404", False),
         ("html_body", False),
+        ("unexpected", False),
     ],
 )
 def test_a_sources_failure_kinds_are_transient_only_when_they_can_pass(
     kind: str, transient: bool
 ) -> None:
-    assert transient_kind(kind) is transient
+    assert is_retryable_kind(kind) is transient
 
 
 @pytest.fixture

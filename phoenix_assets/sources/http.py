@@ -146,6 +146,25 @@ class RequestBudgetSpentError(BudgetExhaustedError):
     """The run's request budget is spent: the request was refused before the wire."""
 
 
+# What a failure is called when the client did not expect it (an undecodable body, a bug).
+UNEXPECTED_KIND = "unexpected"
+
+
+def is_retryable_kind(kind: str) -> bool:
+    """Whether a failure of this kind (``RequestStats.failures_by_kind``, a ZIP's failure)
+    can pass by itself: the source was slow, unreachable or erring (``error``: a
+    ``RetryableError`` with no more specific kind). Every other kind (``auth``,
+    ``budget``, a 4xx, an HTML or malformed body, ``unexpected``) fails the same way
+    on the next attempt, so it is not retried."""
+    return kind in ("timeout", "connection", "error", "http_429") or kind.startswith("http_5")
+
+
+def unexpected_failure(source: str, error: Exception, redact: Callable[[str], str]) -> SourceError:
+    """A ``SourceError`` for an exception the client let through: its type and redacted
+    text, of kind ``unexpected``, which is not retried."""
+    return SourceError(redact(f"{source}: {type(error).__name__}: {error}"), kind=UNEXPECTED_KIND)
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every secret value replaced by ``***``."""
     for secret in secrets:

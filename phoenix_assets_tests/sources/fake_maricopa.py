@@ -401,6 +401,12 @@ class FakeMaricopa:
                 return Response(NOT_FOUND_PAGE, 200, content_type="text/html")
             if fault.kind == "slow":
                 time.sleep(fault.delay)
+            if fault.kind == "bad_gzip":
+                # Says gzip, is not: the client cannot decode the body at all.
+                body = b"not gzip at all"
+                return Response(
+                    body, 200, {"Content-Encoding": "gzip"}, content_type="application/json"
+                )
         response = self._answer(request.path, args)
         if fault is not None and fault.kind == "truncated":
             data = response.get_data()

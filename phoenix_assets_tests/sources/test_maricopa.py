@@ -15,6 +15,7 @@ from phoenix_assets.domain.adapters import AdapterError
 from phoenix_assets.domain.maricopa_adapter import property_from_maricopa
 from phoenix_assets.settings import ConfigError
 from phoenix_assets.sources.collection import CollectionResult
+from phoenix_assets.sources.http import UNEXPECTED_KIND, is_retryable_kind
 from phoenix_assets.sources.maricopa import (
     COUNT_KEYS,
     MaricopaSettings,
@@ -409,6 +410,20 @@ def test_truncated_json_is_retried_then_recorded(fake: FakeMaricopa, db: Databas
     assert "malformed JSON" in result.failures[0].reason
     assert [r.source_id for r in result.records] == sorted(a)  # the once-truncated one recovered
     assert result.stats.failures_by_kind["bad_json"] == 3 + 1
+
+
+def test_a_body_that_cannot_be_decoded_is_an_unexpected_failure_not_retried(
+    fake: FakeMaricopa, db: Database[dict]
+) -> None:
+    fake.add_zip(A, 3)
+    b = fake.add_zip(B, 3)
+    fake.inject("bad_gzip", zip_code=A)
+    result = collect(fake, db, [A, B])
+    assert [(f.zip_code, f.kind) for f in result.failures] == [(A, UNEXPECTED_KIND)]
+    assert "DecodingError" in result.failures[0].reason
+    assert not is_retryable_kind(result.failures[0].kind)
+    assert len(fake.search_requests(A)) == 1  # the same body would come back
+    assert [r.source_id for r in result.records] == sorted(b)  # the other ZIP is untouched
 
 
 def test_retry_after_is_honoured(fake: FakeMaricopa, db: Database[dict]) -> None:

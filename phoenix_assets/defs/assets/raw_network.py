@@ -16,13 +16,14 @@ import dagster as dg
 from pymongo.database import Database
 
 from phoenix_assets.defs.automation.policies import STEP_RETRY_POLICY, raw_freshness_policy
-from phoenix_assets.failures import retry_transient_only, transient_kind
+from phoenix_assets.failures import retry_transient_only
 from phoenix_assets.metrics.figures import RunFigures, raw_figures
 from phoenix_assets.metrics.recording import record_run_figures
 from phoenix_assets.metrics.resource import MetricsExporter
 from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.sources.collection import CollectionResult
 from phoenix_assets.sources.envelope import raw_document
+from phoenix_assets.sources.http import is_retryable_kind
 from phoenix_assets.storage.collection_failures import (
     expected_records,
     replace_collection_failures,
@@ -238,5 +239,5 @@ def record_failures(
             description=f"{result.source}: every ZIP code failed: {reasons}",
             metadata={"zip_codes_failed": dg.MetadataValue.json(sorted(failed))},
             # A refused token or an exhausted budget fails the same way on a retry.
-            allow_retries=any(transient_kind(f.kind) for f in result.failures),
+            allow_retries=any(is_retryable_kind(f.kind) for f in result.failures),
         )

@@ -49,6 +49,7 @@ from phoenix_assets.sources.http import (
     SourceClient,
     SourceError,
     UnexpectedBodyError,
+    unexpected_failure,
 )
 from phoenix_assets.sources.maricopa.inventory import (
     ParcelInventory,
@@ -271,10 +272,7 @@ class _Run:
         except SourceError:
             raise
         except Exception as exc:  # httpx errors SourceClient lets through (decoding, ...)
-            raise SourceError(
-                self.client.redact(f"{MARICOPA_SOURCE}: {type(exc).__name__}: {exc}"),
-                kind="error",
-            ) from None
+            raise unexpected_failure(MARICOPA_SOURCE, exc, self.client.redact) from None
 
     def halt(self, kind: str, reason: str) -> None:
         if self.stop is None:
