@@ -46,6 +46,7 @@ from werkzeug import Request, Response
 import phoenix_assets
 from phoenix_assets.defs.automation.alerts import AlertChannelsResource
 from phoenix_assets.partitions import daily_partitions
+from phoenix_assets.storage.collections import AUXILIARY_COLLECTIONS
 from phoenix_assets_tests.delivery.smtp_server import (
     SmtpTestServer,
     make_certificate,
@@ -512,6 +513,12 @@ def test_a_day_through_every_source_and_channel_leaks_no_secret(world: World) ->
     assert any(p.startswith("mongo collection raw_mls") for p in looked)
     assert any(p.startswith("file daily/") for p in looked)
     assert any(p.startswith("log record of phoenix_assets.sources") for p in looked)
+    # The same full day also shows every collection the product writes is declared: an
+    # asset's own, or one of storage/collections.py's (which the README's contract names).
+    assets = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    written = set(world.places.db.list_collection_names())
+    undeclared = written - assets - set(AUXILIARY_COLLECTIONS)
+    assert undeclared == set()
 
 
 def test_refused_credentials_and_a_failed_login_leak_no_secret(
