@@ -13,7 +13,8 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 MONGODB_URI = "MONGODB_URI"
 MONGODB_DATABASE = "MONGODB_DATABASE"
@@ -241,6 +242,92 @@ def display_url(url: str) -> str:
         if sep:
             masked = f"{head}{mark}***"
     return masked
+
+
+# This machine: plain http to it crosses no network.
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its path, query and any credentials hidden: safe for logs and errors.
+
+    ``https://hooks.slack.com/services/T0/B0/xyz`` becomes ``https://hooks.slack.com/***``.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "***"
+    if not parts.scheme or not host:
+        return "***"
+    if ":" in host:  # an IPv6 literal goes back in brackets
+        host = f"[{host}]"
+    hidden = "/***" if (parts.path.strip("/") or parts.query or parts.fragment) else ""
+    return f"{parts.scheme}://{host}{port}{hidden}"
+
+
+@dataclass(frozen=True)
+class UrlRules:
+    """What a URL setting may hold, beyond ``http(s)://host[:port]/path``.
+
+    - ``plain_http``: ``"local"`` when a secret travels with the requests (a token, a
+      webhook's own path), so plain http is only for this machine; ``"anywhere"`` when
+      nothing secret does.
+    - ``query``, ``credentials``: whether a query string or fragment, or ``user:password@``,
+      may be part of it (a webhook's address is whatever its service gave).
+    - ``secret_path``: the path is itself a secret (a webhook's): errors show it masked.
+    - ``secrets_go``: where a secret belongs instead (named when one is in the URL).
+    - ``example``, ``why_https``: said in the errors.
+    - ``strip_slash``: a base URL loses its trailing ``/``; a webhook's is kept as given.
+    """
+
+    plain_http: Literal["local", "anywhere"] = "local"
+    query: bool = False
+    credentials: bool = False
+    secret_path: bool = False
+    secrets_go: str = ""
+    example: str = ""
+    why_https: str = ""
+    strip_slash: bool = True
+
+
+def parse_url(name: str, raw: str | None, rules: UrlRules) -> str | None:
+    """The URL setting ``name`` (its raw value ``raw``), or None when unset or blank; a
+    ``ConfigError`` naming ``name`` when it breaks ``rules``. Errors never show a
+    password, a query or (with ``secret_path``) a path."""
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip()
+    shown = mask_url(text) if rules.secret_path else display_url(text)
+    example = f", such as {rules.example}" if rules.example else ""
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ConfigError(
+            f"{name}: {shown!r} is not a valid URL (its host or its port, a number up to "
+            f"65535, cannot be read{example})"
+        ) from None
+    if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in text):
+        raise ConfigError(
+            f"{name}: {shown!r} is not a valid URL "
+            f"(expected http:// or https:// followed by a host{example})"
+        )
+    instead = f"; {rules.secrets_go}" if rules.secrets_go else ""
+    if not rules.credentials and (parts.username or parts.password):
+        # They would be sent as Basic auth and shown wherever the URL is logged.
+        raise ConfigError(f"{name}: {shown!r} carries credentials{instead}")
+    if not rules.query and (parts.query or parts.fragment):
+        raise ConfigError(f"{name}: {shown!r} must not carry a query string or fragment{instead}")
+    if rules.plain_http == "local" and parts.scheme == "http" and host not in LOCAL_HOSTS:
+        why = f": {rules.why_https}" if rules.why_https else ""
+        raise ConfigError(
+            f"{name}: {shown!r} must use https:// (http:// only to this machine: localhost, "
+            f"127.0.0.1 or [::1]){why}"
+        )
+    return text.rstrip("/") if rules.strip_slash else text
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ from phoenix_assets.settings import (
     DEFAULT_ZIP_CODES,
     ConfigError,
     PipelineSettings,
+    UrlRules,
     mask_uri,
+    parse_url,
     parse_zip_codes,
 )
 
@@ -64,3 +66,56 @@ def test_a_malformed_uri_error_never_shows_the_password() -> None:
 )
 def test_mask_uri(uri: str, masked: str) -> None:
     assert mask_uri(uri) == masked
+
+
+# -- the one URL parser every URL setting goes through ---------------------------------
+
+BASE = UrlRules(secrets_go="the token belongs in X_TOKEN", example="https://api.example.com")
+OPEN = UrlRules(plain_http="anywhere", query=True, credentials=True, strip_slash=False)
+
+
+@pytest.mark.parametrize(
+    ("raw", "rules", "parsed"),
+    [
+        (None, BASE, None),
+        ("  ", BASE, None),
+        (" https://api.example.com/v1/ ", BASE, "https://api.example.com/v1"),
+        ("http://localhost:8080/", BASE, "http://localhost:8080"),
+        ("http://[::1]:8080", BASE, "http://[::1]:8080"),
+        ("http://10.0.0.5/", OPEN, "http://10.0.0.5/"),
+        ("https://me:pw@hooks.example.com/a?b=c", OPEN, "https://me:pw@hooks.example.com/a?b=c"),
+    ],
+)
+def test_a_url_setting_is_kept_as_its_rules_allow(
+    raw: str | None, rules: UrlRules, parsed: str | None
+) -> None:
+    assert parse_url("X_URL", raw, rules) == parsed
+
+
+@pytest.mark.parametrize(
+    ("raw", "rules", "says"),
+    [
+        ("api.example.com", BASE, "is not a valid URL (expected http:// or https://"),
+        ("ftp://api.example.com", BASE, "such as https://api.example.com"),
+        ("https://api.example.com:80a", BASE, "its port, a number up to 65535"),
+        ("https://api.example.com/a b", BASE, "is not a valid URL"),
+        ("https://me:SECRET@api.example.com", BASE, "carries credentials; the token belongs in"),
+        ("https://api.example.com/?token=SECRET", BASE, "must not carry a query string"),
+        ("http://api.example.com", BASE, "must use https:// (http:// only to this machine"),
+        ("http://localhost.example.com", BASE, "must use https://"),
+    ],
+)
+def test_a_url_setting_that_breaks_its_rules_names_the_variable_and_hides_secrets(
+    raw: str, rules: UrlRules, says: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_url("X_URL", raw, rules)
+    message = str(raised.value)
+    assert message.startswith("X_URL: ") and says in message
+    assert "SECRET" not in message
+
+
+def test_a_secret_path_is_masked_in_the_error() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_url("X_HOOK", "http://hooks.example.com/T0/SECRET", UrlRules(secret_path=True))
+    assert "'http://hooks.example.com/***'" in str(raised.value)

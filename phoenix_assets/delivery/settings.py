@@ -12,13 +12,17 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.utils import parseaddr
 from typing import Literal, cast, get_args
-from urllib.parse import urlsplit
 
-from phoenix_assets.delivery.webhook import mask_url
-from phoenix_assets.settings import ConfigError, parse_number_setting
+from phoenix_assets.settings import (
+    LOCAL_HOSTS,
+    ConfigError,
+    UrlRules,
+    parse_number_setting,
+    parse_url,
+)
 
 PHOENIX_SMTP_HOST = "PHOENIX_SMTP_HOST"
 PHOENIX_SMTP_PORT = "PHOENIX_SMTP_PORT"
@@ -63,7 +67,15 @@ WEBHOOK_FORMATS: tuple[str, ...] = get_args(WebhookFormat)
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
 _HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# A webhook's address is what its service gave (a query, even credentials); its path is
+# its key.
+WEBHOOK_URL_RULES = UrlRules(
+    query=True,
+    credentials=True,
+    secret_path=True,
+    strip_slash=False,
+    why_https="the webhook's secret path and every message would cross the network unencrypted",
+)
 
 
 def _text(env: Mapping[str, str], name: str) -> str | None:
@@ -86,47 +98,20 @@ def parse_bool_setting(env: Mapping[str, str], name: str, default: bool) -> bool
 
 
 def parse_url_setting(env: Mapping[str, str], name: str, *, secret: bool = True) -> str | None:
-    """An ``http(s)://host/...`` URL, or None when unset. The error masks the URL's path
-    (``secret``: a webhook's path is its key), or shows the URL whole when it holds none."""
-    text = _text(env, name)
-    if text is None:
-        return None
-    shown = mask_url(text) if secret else text
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
-        raise ConfigError(
-            f"{name}: {shown!r} is not a valid URL (its host or its port, a number up to "
-            "65535, cannot be read)"
-        ) from None
-    if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in text):
-        raise ConfigError(
-            f"{name}: {shown!r} is not a valid URL "
-            "(expected http:// or https:// followed by a host)"
-        )
-    return text
+    """An ``http(s)://host/...`` URL, or None when unset, kept as given. The error masks the
+    URL's path (``secret``: a webhook's path is its key), or shows the URL when it holds none."""
+    rules = UrlRules(plain_http="anywhere", query=True, credentials=True, strip_slash=False)
+    return parse_url(name, env.get(name), replace(rules, secret_path=secret))
 
 
 def parse_webhook_url_setting(env: Mapping[str, str], name: str) -> str | None:
-    """A webhook URL (``parse_url_setting``), or None when unset: https://, or http:// to
-    this machine only (``localhost``, ``127.0.0.1``, ``[::1]``: tests, a local relay).
+    """A webhook URL, or None when unset: https://, or http:// to this machine only
+    (``localhost``, ``127.0.0.1``, ``[::1]``: tests, a local relay).
 
     A webhook URL is a secret (whoever holds it can post to the channel): over plain
     http its path would cross the network readable, with every message.
     """
-    url = parse_url_setting(env, name)
-    if url is None:
-        return None
-    parts = urlsplit(url)
-    if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
-        raise ConfigError(
-            f"{name}: {mask_url(url)!r} uses plain http; use an https:// URL (http:// only "
-            "to localhost, 127.0.0.1 or [::1]): the webhook's secret path and every message "
-            "would cross the network unencrypted"
-        )
-    return url
+    return parse_url(name, env.get(name), WEBHOOK_URL_RULES)
 
 
 def parse_email_address(name: str, text: str, *, allow_display_name: bool) -> str:
@@ -247,7 +232,7 @@ class SmtpSettings:
                 f"{PHOENIX_SMTP_USERNAME}: not set, but {PHOENIX_SMTP_PASSWORD} is "
                 "(set both to log in, or neither)"
             )
-        if username and not starttls and host.lower() not in _LOOPBACK_HOSTS:
+        if username and not starttls and host.lower() not in LOCAL_HOSTS:
             raise ConfigError(
                 f"{PHOENIX_SMTP_STARTTLS}: false while {PHOENIX_SMTP_USERNAME} is set would send "
                 f"the password unencrypted to {host}; set {PHOENIX_SMTP_STARTTLS}=true"

@@ -24,6 +24,7 @@ from tenacity import (
 )
 
 from phoenix_assets.delivery.errors import DeliveryError
+from phoenix_assets.settings import mask_url
 
 logger = logging.getLogger(__name__)
 
@@ -39,25 +40,6 @@ class WebhookPolicy:
     max_attempts: int = 4
     backoff_initial_seconds: float = 1.0
     backoff_max_seconds: float = 20.0
-
-
-def mask_url(url: str) -> str:
-    """``url`` with its path, query and any credentials hidden: safe for logs and errors.
-
-    ``https://hooks.slack.com/services/T0/B0/xyz`` becomes ``https://hooks.slack.com/***``.
-    """
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "***"
-    if not parts.scheme or not host:
-        return "***"
-    if ":" in host:  # an IPv6 literal goes back in brackets
-        host = f"[{host}]"
-    hidden = "/***" if (parts.path.strip("/") or parts.query or parts.fragment) else ""
-    return f"{parts.scheme}://{host}{port}{hidden}"
 
 
 def is_slack_webhook_url(url: str) -> bool:

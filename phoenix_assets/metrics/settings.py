@@ -7,9 +7,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from phoenix_assets.settings import ConfigError, display_url, parse_number_setting
+from phoenix_assets.settings import (
+    ConfigError,
+    UrlRules,
+    parse_number_setting,
+    parse_url,
+)
 
 PHOENIX_METRICS_TEXTFILE_DIR = "PHOENIX_METRICS_TEXTFILE_DIR"
 PHOENIX_METRICS_PUSHGATEWAY_URL = "PHOENIX_METRICS_PUSHGATEWAY_URL"
@@ -43,38 +47,19 @@ def parse_textfile_dir(raw: str | None) -> str | None:
     return str(path)
 
 
+# Nothing secret travels to a Pushgateway: plain http to any host.
+PUSHGATEWAY_URL_RULES = UrlRules(plain_http="anywhere", example="http://pushgateway:9091")
+
+
 def parse_pushgateway_url(raw: str | None) -> str | None:
     """``PHOENIX_METRICS_PUSHGATEWAY_URL``: a Prometheus Pushgateway's base URL.
 
     Plain http:// is accepted to any host, unlike the webhook URLs: the URL holds no
-    secret (credentials, a query or a fragment are refused below), what is pushed is run
+    secret (credentials, a query or a fragment are refused), what is pushed is run
     counts and durations, and a Pushgateway on the private network is usually served
     over http (its own default).
     """
-    if raw is None or not raw.strip():
-        return None
-    url = raw.strip().rstrip("/")
-    expected = "expected an http(s) URL such as http://pushgateway:9091"
-    parts = urlsplit(url)
-    shown = display_url(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{PHOENIX_METRICS_PUSHGATEWAY_URL}: {shown!r} is not valid ({expected})")
-    if parts.username or parts.password:
-        # urllib would ignore them, and they would show in every warning: refuse them.
-        raise ConfigError(
-            f"{PHOENIX_METRICS_PUSHGATEWAY_URL}: credentials in the URL are not supported"
-        )
-    if parts.query or parts.fragment:
-        raise ConfigError(
-            f"{PHOENIX_METRICS_PUSHGATEWAY_URL}: {shown!r} has a query or fragment ({expected})"
-        )
-    try:
-        parts.port  # noqa: B018 - raises on a port out of range or not a number
-    except ValueError:
-        raise ConfigError(
-            f"{PHOENIX_METRICS_PUSHGATEWAY_URL}: {shown!r} has an invalid port ({expected})"
-        ) from None
-    return url
+    return parse_url(PHOENIX_METRICS_PUSHGATEWAY_URL, raw, PUSHGATEWAY_URL_RULES)
 
 
 @dataclass(frozen=True)

@@ -213,7 +213,7 @@ def test_a_webhook_over_plain_http_to_another_host_is_refused(name: str, url: st
         _webhook_settings(name, url)
     message = str(raised.value)
     assert message.startswith(f"{name}: ")
-    assert "use an https:// URL" in message
+    assert "must use https://" in message
     assert "XXXXsecretXXXX" not in message
 
 

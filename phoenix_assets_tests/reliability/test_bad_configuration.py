@@ -462,7 +462,7 @@ DELIVERY_MISTAKES = [
             f"{name.lower().replace('_', '-')}-plain-http-to-a-remote-host",
             {name: f"http://hooks.example.com/{HOOK_SECRET}"},
             names=name,
-            shows="use an https:// URL",
+            shows="must use https://",
             hides=(HOOK_SECRET,),
         )
         for name in (

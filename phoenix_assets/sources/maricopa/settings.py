@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import httpx
 
-from phoenix_assets.settings import ConfigError, display_url, parse_number_setting
+from phoenix_assets.settings import ConfigError, UrlRules, parse_number_setting, parse_url
 from phoenix_assets.sources.http import SourceHttpSettings
 
 MARICOPA_SOURCE = "maricopa"
@@ -50,45 +49,17 @@ SEARCH_PAGE_LIMIT = 4_000
 # A parcel list re-searched less than yearly misses a year of new parcels and sales.
 MAX_SEARCH_EVERY_DAYS = 365
 
-_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# The token goes in a header of every request: never in clear text over a network, never
+# in the URL itself.
+BASE_URL_RULES = UrlRules(
+    secrets_go=f"the token belongs in {MARICOPA_API_TOKEN}",
+    example=DEFAULT_BASE_URL,
+    why_https="the token would cross the network unencrypted",
+)
 
 
 def _parse_base_url(raw: str | None) -> str:
-    if raw is None or not raw.strip():
-        return DEFAULT_BASE_URL
-    url = raw.strip().rstrip("/")
-    expected = f"expected something like {DEFAULT_BASE_URL}"
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # an unclosed [IPv6] literal, say
-        parts = urlsplit("")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(
-            f"{MARICOPA_API_BASE_URL}: {display_url(url)!r} is not an http(s) base URL ({expected})"
-        )
-    if parts.query or parts.fragment:
-        raise ConfigError(
-            f"{MARICOPA_API_BASE_URL}: {display_url(url)!r} must not carry a query string or "
-            f"fragment (the token belongs in {MARICOPA_API_TOKEN})"
-        )
-    try:
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
-        raise ConfigError(
-            f"{MARICOPA_API_BASE_URL}: {display_url(url)!r} has an invalid port ({expected})"
-        ) from None
-    if parts.username or parts.password:
-        raise ConfigError(
-            f"{MARICOPA_API_BASE_URL}: {display_url(url)!r} carries credentials; "
-            f"the token belongs in {MARICOPA_API_TOKEN}"
-        )
-    if parts.scheme == "http" and parts.hostname not in _LOCAL_HOSTS:
-        # The token goes in a header of every request: never in clear text over a network.
-        raise ConfigError(
-            f"{MARICOPA_API_BASE_URL}: {display_url(url)!r} must use https:// "
-            "(http:// only for localhost): the token would cross the network unencrypted"
-        )
-    return url
+    return parse_url(MARICOPA_API_BASE_URL, raw, BASE_URL_RULES) or DEFAULT_BASE_URL
 
 
 def _parse_token(raw: str | None) -> str | None:

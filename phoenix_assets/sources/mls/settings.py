@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import httpx
-
-from phoenix_assets.settings import ConfigError, display_url, parse_number_setting
+from phoenix_assets.settings import (
+    ConfigError,
+    UrlRules,
+    parse_number_setting,
+    parse_url,
+)
 from phoenix_assets.sources.http import (
     SourceHttpSettings,
 )
@@ -38,7 +41,14 @@ DEFAULT_TIME_BUDGET_SECONDS = 1800.0
 DEFAULT_OVERLAP_HOURS = 24
 # Below the week an ended listing stays visible, so an overlap never revives one.
 MAX_OVERLAP_HOURS = 144
-_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+# A bearer token and a client secret go with every request: never in clear text over a
+# network, never in the URL itself.
+URL_RULES = UrlRules(
+    secrets_go=f"put them in {MLS_RESO_TOKEN} or {', '.join(CLIENT_CREDENTIAL_VARIABLES)}",
+    why_https="the token and the client secret would cross the network unencrypted",
+)
 
 
 def _text(environ: Mapping[str, str], name: str) -> str | None:
@@ -64,28 +74,7 @@ def _number(
 
 
 def _url(environ: Mapping[str, str], name: str) -> str | None:
-    raw = _text(environ, name)
-    if raw is None:
-        return None
-    shown = display_url(raw)  # a mistaken URL may carry a secret (user:password@, ?token=)
-    try:
-        url = httpx.URL(raw)
-    except (httpx.InvalidURL, TypeError, ValueError):
-        raise ConfigError(f"{name}: {shown!r} is not a URL") from None
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ConfigError(f"{name}: {shown!r} is not an http(s) URL")
-    if url.scheme == "http" and url.host not in _LOCAL_HOSTS:
-        # Bearer tokens and client secrets must not cross the network in clear text.
-        raise ConfigError(f"{name}: {shown!r} must use https:// (http:// only for localhost)")
-    if url.query or url.fragment:
-        raise ConfigError(f"{name}: {shown!r} must not carry a query string or fragment")
-    if url.userinfo:
-        # They would be sent as Basic auth and shown wherever the URL is logged.
-        raise ConfigError(
-            f"{name}: {shown!r} carries credentials; put them in {MLS_RESO_TOKEN} or "
-            f"{', '.join(CLIENT_CREDENTIAL_VARIABLES)} instead"
-        )
-    return raw.rstrip("/")
+    return parse_url(name, environ.get(name), URL_RULES)
 
 
 @dataclass(frozen=True)
