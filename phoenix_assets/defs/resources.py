@@ -12,7 +12,7 @@ import os
 import dagster as dg
 
 from phoenix_assets.defs.automation.alerts import AlertChannelsResource
-from phoenix_assets.defs.automation.policies import PHOENIX_RUN_TIMEOUT_MINUTES, run_timeout_seconds
+from phoenix_assets.defs.automation.settings import PHOENIX_RUN_TIMEOUT_MINUTES, run_timeout_seconds
 from phoenix_assets.defs.checks.snapshot_checks import HARD_BOUNDS_RESOURCE, QUALITY_RESOURCE
 from phoenix_assets.delivery.settings import AlertSettings, ReportDeliverySettings
 from phoenix_assets.domain.snapshots import ASSESSOR_WINDOW_DAYS

@@ -47,7 +47,8 @@ from pymongo.database import Database
 from pytest_httpserver import HTTPServer
 
 import phoenix_assets
-from phoenix_assets.defs.automation.missed_days import MissedDaySettings, due_days
+from phoenix_assets.defs.automation.missed_days import due_days
+from phoenix_assets.defs.automation.settings import MissedDaySettings
 from phoenix_assets.storage.partition_store import written_partitions
 from phoenix_assets.storage.snapshot_history import compact_month, compacted_generations, read_days
 from phoenix_assets.storage.version_log import stored_after, to_micros

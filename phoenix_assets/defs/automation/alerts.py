@@ -13,7 +13,7 @@ import dagster as dg
 
 from phoenix_assets.alerts.dispatch import alert_channels
 from phoenix_assets.alerts.watch import evaluate_alerts
-from phoenix_assets.defs.automation.policies import automation_default_status
+from phoenix_assets.defs.automation.settings import automation_default_status
 from phoenix_assets.delivery.channels import Channel
 from phoenix_assets.delivery.errors import DeliveryError
 from phoenix_assets.delivery.redaction import secret_values_from_env

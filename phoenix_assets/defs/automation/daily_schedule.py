@@ -2,7 +2,8 @@
 
 import dagster as dg
 
-from phoenix_assets.defs.automation.policies import run_tags, schedule_default_status
+from phoenix_assets.defs.automation.policies import run_tags
+from phoenix_assets.defs.automation.settings import schedule_default_status
 from phoenix_assets.defs.jobs import daily_pipeline
 
 

@@ -38,7 +38,6 @@ a day is due only ``PHOENIX_BACKFILL_GRACE_HOURS`` after its scheduled run time.
 
 import datetime as dt
 import json
-import os
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,65 +51,17 @@ from phoenix_assets.dagster_compat import (
     BulkActionsFilter,
     BulkActionStatus,
 )
-from phoenix_assets.defs.automation.policies import automation_default_status, run_tags
+from phoenix_assets.defs.automation.policies import run_tags
+from phoenix_assets.defs.automation.settings import MissedDaySettings, automation_default_status
 from phoenix_assets.defs.jobs import DAILY_GRAPH
 from phoenix_assets.partitions import START_DATE, TIMEZONE, daily_partitions
-from phoenix_assets.settings import parse_number_setting
-
-PHOENIX_BACKFILL_LOOKBACK_DAYS = "PHOENIX_BACKFILL_LOOKBACK_DAYS"
-PHOENIX_BACKFILL_MAX_ATTEMPTS = "PHOENIX_BACKFILL_MAX_ATTEMPTS"
-PHOENIX_BACKFILL_GRACE_HOURS = "PHOENIX_BACKFILL_GRACE_HOURS"
-PHOENIX_BACKFILL_INTERVAL_SECONDS = "PHOENIX_BACKFILL_INTERVAL_SECONDS"
 
 # The daily schedule runs a day's partition 3 hours after the day ends (03:00 in Phoenix).
 SCHEDULED_DELAY = dt.timedelta(hours=3)
 TRIGGER_TAG = "phoenix/trigger"
 
-# Each attempt is a whole backfill whose steps already retry (``STEP_RETRY_POLICY``): a
-# day that failed ten of them is not failing for a passing reason and needs a person.
-MAX_ATTEMPTS = 10
-# The sensor repairs a daily schedule: looking less than once a day lets a gap wait
-# longer than the schedule's own period.
-MAX_INTERVAL_SECONDS = 86_400
-
 # An asset-partition of the daily graph: (asset name, day).
 Node = tuple[str, str]
-
-
-@dataclass(frozen=True)
-class MissedDaySettings:
-    """How far back the sensor looks, how often it tries a day, how long it waits."""
-
-    lookback_days: int = 14
-    max_attempts: int = 3
-    grace: dt.timedelta = dt.timedelta(hours=3)
-    interval_seconds: int = 600
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "MissedDaySettings":
-        env = os.environ if env is None else env
-        return cls(
-            lookback_days=parse_number_setting(
-                env, PHOENIX_BACKFILL_LOOKBACK_DAYS, 14, integer=True, minimum=1, maximum=366
-            ),
-            max_attempts=parse_number_setting(
-                env, PHOENIX_BACKFILL_MAX_ATTEMPTS, 3, integer=True, minimum=1, maximum=MAX_ATTEMPTS
-            ),
-            grace=dt.timedelta(
-                # At most the longest look-back (beyond, a timedelta would overflow).
-                hours=parse_number_setting(
-                    env, PHOENIX_BACKFILL_GRACE_HOURS, 3, integer=False, minimum=0, maximum=24 * 366
-                )
-            ),
-            interval_seconds=parse_number_setting(
-                env,
-                PHOENIX_BACKFILL_INTERVAL_SECONDS,
-                600,
-                integer=True,
-                minimum=5,
-                maximum=MAX_INTERVAL_SECONDS,
-            ),
-        )
 
 
 def due_days(now: dt.datetime, settings: MissedDaySettings) -> list[str]:

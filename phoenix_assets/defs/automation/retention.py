@@ -11,11 +11,12 @@ as an asset observation, so the asset's own page shows when and how much was dro
 import dagster as dg
 from pydantic import Field
 
-from phoenix_assets.defs.automation.missed_days import (
+from phoenix_assets.defs.automation.policies import run_tags
+from phoenix_assets.defs.automation.settings import (
     PHOENIX_BACKFILL_LOOKBACK_DAYS,
     MissedDaySettings,
+    schedule_default_status,
 )
-from phoenix_assets.defs.automation.policies import run_tags, schedule_default_status
 from phoenix_assets.settings import ConfigError
 from phoenix_assets.storage.mongo_resource import MongoResource
 from phoenix_assets.storage.retention import (

@@ -11,7 +11,8 @@ what they take now against what they took whole.
 
 import dagster as dg
 
-from phoenix_assets.defs.automation.policies import run_tags, schedule_default_status
+from phoenix_assets.defs.automation.policies import run_tags
+from phoenix_assets.defs.automation.settings import schedule_default_status
 from phoenix_assets.storage.mongo_resource import MongoResource
 from phoenix_assets.storage.retention import phoenix_today
 from phoenix_assets.storage.snapshot_history import (

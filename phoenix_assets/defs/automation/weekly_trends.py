@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from phoenix_assets.defs.automation.missed_days import MissedDaySettings
-from phoenix_assets.defs.automation.policies import automation_default_status, run_tags
+from phoenix_assets.defs.automation.policies import run_tags
+from phoenix_assets.defs.automation.settings import MissedDaySettings, automation_default_status
 from phoenix_assets.defs.jobs import weekly_trends
 from phoenix_assets.domain.market import week_days
 from phoenix_assets.partitions import START_DATE, TIMEZONE

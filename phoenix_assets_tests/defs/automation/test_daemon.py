@@ -20,7 +20,8 @@ import pytest
 from dagster._core.execution.backfill import BulkActionStatus
 from pymongo.database import Database
 
-from phoenix_assets.defs.automation.missed_days import MissedDaySettings, due_days
+from phoenix_assets.defs.automation.missed_days import due_days
+from phoenix_assets.defs.automation.settings import MissedDaySettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 SENSOR = "missed_day_backfill"

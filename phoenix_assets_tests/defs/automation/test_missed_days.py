@@ -15,7 +15,6 @@ from dagster._core.storage.tags import (
 from dagster._core.utils import make_new_backfill_id
 
 from phoenix_assets.defs.automation.missed_days import (
-    MissedDaySettings,
     Node,
     daily_parents,
     downstream_closure,
@@ -23,6 +22,7 @@ from phoenix_assets.defs.automation.missed_days import (
     plan_backfill,
     stale_partitions,
 )
+from phoenix_assets.defs.automation.settings import MissedDaySettings
 from phoenix_assets.defs.jobs import DAILY_GRAPH
 from phoenix_assets.settings import ConfigError
 
