@@ -11,7 +11,7 @@ the command that makes it. A disabled source's raw partition is not required: mi
 it loads as empty.
 """
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +36,6 @@ from phoenix_assets.storage.partition_store import (
     ALLOW_MISSING,
     COLUMNS,
     FIRST_PARTITION_ONLY,
-    MANIFEST_COLLECTION,
     MATCHING,
     NATURAL_KEY,
     PARTITION_FIELD,
@@ -246,17 +245,28 @@ class MongoIOManager(dg.ConfigurableIOManager):
     def _load_input(self, context: dg.InputContext) -> Any:
         if not context.has_asset_key:
             raise TypeError("the Mongo IO manager only loads asset inputs")
-        name = collection_name(context.asset_key)
         db = self.mongo.get_database()
-        asset = context.asset_key.to_user_string()
         typing_type = context.dagster_type.typing_type
+        part = self._slice(context, db)
+        handler = _HANDLERS.get(typing_type, _load_documents)
+        value, loaded = handler(db, part, typing_type)
+        if part.missing and hasattr(value, "attrs"):  # a DataFrame carries what was missing
+            value.attrs["missing_partitions"] = part.missing
+        if part.single and loaded is not None:  # Dagster records single-partition loads only
+            context.add_input_metadata({"documents_loaded": loaded})
+        return value
 
-        if not context.has_asset_partitions:
-            if db[MANIFEST_COLLECTION].count_documents({"_id": f"{name}:{UNPARTITIONED}"}) == 0:
-                raise MissingPartitionError(missing_partition_message(asset, None))
-            return from_documents(list(db[name].find({})), typing_type)
-
+    def _slice(self, context: dg.InputContext, db: Database[Document]) -> "PartitionSlice":
+        """What the input reads: which of its partitions are stored whole, which are
+        missing (logged, or an error when one partition was asked for and it is
+        required), and how each is read."""
+        name = collection_name(context.asset_key)
+        asset = context.asset_key.to_user_string()
         options = context.definition_metadata or {}
+        if not context.has_asset_partitions:
+            if not written_partitions(db, name, [UNPARTITIONED]):
+                raise MissingPartitionError(missing_partition_message(asset, None))
+            return PartitionSlice(name, [], [], None, None, single=False, whole=True)
         keys = sorted(context.asset_partition_keys)
         if keys and options.get(FIRST_PARTITION_ONLY):
             keys = keys[:1]
@@ -271,30 +281,73 @@ class MongoIOManager(dg.ConfigurableIOManager):
             )
             missing = []
         elif len(keys) == 1 and missing:
-            if options.get(ALLOW_MISSING):
-                context.log.warning(f"{asset} partition {keys[0]} has never been materialized")
-                return from_documents([], typing_type)
-            raise MissingPartitionError(missing_partition_message(asset, keys[0]))
+            if not options.get(ALLOW_MISSING):
+                raise MissingPartitionError(missing_partition_message(asset, keys[0]))
+            context.log.warning(f"{asset} partition {keys[0]} has never been materialized")
+            missing = []
         if missing:
             context.log.warning(
                 f"{asset}: {len(missing)} of {len(keys)} partitions missing: {', '.join(missing)}"
             )
-        columns = options.get(COLUMNS)
-        if typing_type is PartitionReader:
-            compacted = compacted_generations(db, name, written)
-            return PartitionReader(db[name], sorted(written), columns, compacted=compacted)
-        # Each day read whole, or from the history when it was compacted.
-        days = (sorted(written), options.get(MATCHING), partition_projection(columns))
-        if typing_type is pd.DataFrame:
-            # Straight from the cursor into the frame: the documents are never all held.
-            value: Any = frame_of(iter_days(db, name, *days))
-            loaded = len(value)  # a row per document
-        else:
-            documents = read_days(db, name, *days)
-            loaded = len(documents)
-            value = from_documents(documents, typing_type)  # consumes ``documents``
-        if missing and hasattr(value, "attrs"):  # a DataFrame carries what was missing
-            value.attrs["missing_partitions"] = missing
-        if len(context.asset_partition_keys) == 1:  # Dagster records single-partition loads only
-            context.add_input_metadata({"documents_loaded": loaded})
-        return value
+        return PartitionSlice(
+            name,
+            sorted(written),
+            missing,
+            options.get(COLUMNS),
+            options.get(MATCHING),
+            single=len(context.asset_partition_keys) == 1,
+        )
+
+
+@dataclass(frozen=True)
+class PartitionSlice:
+    """The part of an asset's collection one input reads: the partitions stored whole
+    (``written``, sorted), those asked for but missing (each logged), the fields read
+    (``columns``, all when None) and a filter within each day (``matching``). ``whole``:
+    an unpartitioned asset, read as the whole collection."""
+
+    name: str
+    written: list[str]
+    missing: list[str]
+    columns: Sequence[str] | None
+    matching: Mapping[str, Any] | None
+    single: bool  # one partition was asked for (its documents' count is recorded)
+    whole: bool = False
+
+
+# One handler per type an asset may declare: (the value, the documents loaded or None).
+Handler = Callable[[Database[Document], PartitionSlice, Any], tuple[Any, int | None]]
+
+
+def _load_reader(db: Database[Document], part: PartitionSlice, _: Any) -> tuple[Any, int | None]:
+    """A ``PartitionReader``: each partition read lazily, when the asset asks for it."""
+    compacted = compacted_generations(db, part.name, part.written)
+    reader = PartitionReader(db[part.name], part.written, part.columns, compacted=compacted)
+    return reader, None
+
+
+def _load_frame(db: Database[Document], part: PartitionSlice, _: Any) -> tuple[Any, int | None]:
+    """A DataFrame, straight from the cursor: the documents are never all held."""
+    if part.whole:
+        frame = frame_of(db[part.name].find({}))
+    else:
+        projection = partition_projection(part.columns)
+        frame = frame_of(iter_days(db, part.name, part.written, part.matching, projection))
+    return frame, len(frame)  # a row per document
+
+
+def _load_documents(
+    db: Database[Document], part: PartitionSlice, typing_type: Any
+) -> tuple[Any, int | None]:
+    """Dicts or pydantic models, as the asset declares: each day read whole, or from the
+    snapshot history when it was compacted."""
+    if part.whole:
+        documents = list(db[part.name].find({}))
+    else:
+        projection = partition_projection(part.columns)
+        documents = read_days(db, part.name, part.written, part.matching, projection)
+    loaded = len(documents)
+    return from_documents(documents, typing_type), loaded  # consumes ``documents``
+
+
+_HANDLERS: dict[Any, Handler] = {PartitionReader: _load_reader, pd.DataFrame: _load_frame}
