@@ -35,10 +35,10 @@ from phoenix_assets.domain.collection import PARTIAL, Shortfall, zip_statuses
 from phoenix_assets.domain.rules import UNCLASSIFIED, reason_for
 from phoenix_assets.partitions import START_DATE, day_end
 from phoenix_assets.settings import KNOWN_SOURCES
-from phoenix_assets.storage.collection_failures import COLLECTION_FAILURES, shortfall_of
+from phoenix_assets.storage.collection_failures import read_failures, shortfall_of
 from phoenix_assets.storage.documents import Document
-from phoenix_assets.storage.partition_store import MANIFEST_COLLECTION
-from phoenix_assets.storage.quarantine import QUARANTINE_COLLECTION
+from phoenix_assets.storage.partition_store import holds_anything, manifest_entries
+from phoenix_assets.storage.quarantine import quarantine_rules
 from phoenix_assets.storage.snapshot_history import SNAPSHOTS_COLLECTION, values_on_day
 from phoenix_assets.storage.version_log import log_read_at, stored_after
 
@@ -294,10 +294,6 @@ class StoredFacts:
     day_before_gaps: tuple[DayBeforeGap, ...] = ()
 
 
-def _days_filter(days: Sequence[str]) -> Any:
-    return days[0] if len(days) == 1 else {"$in": list(days)}
-
-
 def _short(reason: str) -> str:
     line = " ".join(str(reason).split())
     return line if len(line) <= _MAX_REASON_LENGTH else line[: _MAX_REASON_LENGTH - 1] + "…"
@@ -349,13 +345,7 @@ def read_day_before_gaps(db: Database[Document], days: Sequence[str]) -> list[Da
     (``_mls_may_be_missing``).
     """
     wanted = sorted({*days, *(_day_before(day) for day in days)})
-    entries = {
-        str(entry.get("partition_key")): entry
-        for entry in db[MANIFEST_COLLECTION].find(
-            {"_id": {"$in": [f"{SNAPSHOTS_COLLECTION}:{key}" for key in wanted]}},
-            {"partition_key": 1, "written_at": 1, "run_id": 1},
-        )
-    }
+    entries = manifest_entries(db, SNAPSHOTS_COLLECTION, wanted, ["written_at", "run_id"])
     written = {key: _utc(entry.get("written_at")) for key, entry in entries.items()}
     gaps = []
     incremental_in_use: bool | None = None
@@ -367,7 +357,7 @@ def read_day_before_gaps(db: Database[Document], days: Sequence[str]) -> list[Da
         if before in written and (day_at is None or before_at is None or before_at <= day_at):
             continue
         if incremental_in_use is None:
-            incremental_in_use = db[INCREMENTAL_LOG].find_one({}, {"_id": 1}) is not None
+            incremental_in_use = holds_anything(db, INCREMENTAL_LOG)
         incremental = incremental_in_use or INCREMENTAL_SOURCE in values_on_day(
             db, SNAPSHOTS_COLLECTION, day, "sources"
         )
@@ -390,11 +380,9 @@ def read_stored_facts(db: Database[Document], days: Sequence[str]) -> StoredFact
     days built without the day before."""
     if not days:
         return StoredFacts(0, (), (), ())
-    when = {"partition_key": _days_filter(days)}
     # By rule, a stable name: an entry's reason or detail may once have quoted a source.
     by_rule: Counter[str] = Counter(
-        str(entry.get("rule") or UNCLASSIFIED)
-        for entry in db[QUARANTINE_COLLECTION].find(when, {"rule": 1})
+        str(rule or UNCLASSIFIED) for rule in quarantine_rules(db, days)
     )
     failures = sorted(
         (
@@ -407,7 +395,7 @@ def read_stored_facts(db: Database[Document], days: Sequence[str]) -> StoredFact
                 records_read=(shortfall := shortfall_of(doc)).records_read,
                 records_expected=shortfall.records_expected,
             )
-            for doc in db[COLLECTION_FAILURES].find(when)
+            for doc in read_failures(db, days)
         ),
         key=lambda f: (f.day, f.source, f.zip_code),
     )

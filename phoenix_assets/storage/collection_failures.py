@@ -20,6 +20,7 @@ from pymongo.database import Database
 from phoenix_assets.domain.collection import Shortfall
 from phoenix_assets.sources.collection import ZipFailure
 from phoenix_assets.storage.documents import Document
+from phoenix_assets.storage.partition_store import days_filter
 from phoenix_assets.storage.snapshot_history import SNAPSHOTS_COLLECTION, count_days
 
 COLLECTION_FAILURES = "collection_failures"
@@ -104,12 +105,17 @@ def shortfall_of(document: Mapping[str, Any]) -> Shortfall:
     )
 
 
-def read_shortfalls(db: Database[Document], days: Sequence[str]) -> list[Shortfall]:
-    """The recorded failed collections of ``days`` (one query), by day, source and ZIP."""
+def read_failures(db: Database[Document], days: Sequence[str]) -> list[Document]:
+    """The recorded failed collections of ``days`` (one query), as stored."""
     if not days:
         return []
-    when: Any = days[0] if len(days) == 1 else {"$in": list(days)}
+    when = days_filter(days)
+    return list(db[COLLECTION_FAILURES].find({"partition_key": when}))
+
+
+def read_shortfalls(db: Database[Document], days: Sequence[str]) -> list[Shortfall]:
+    """The recorded failed collections of ``days`` (one query), by day, source and ZIP."""
     return sorted(
-        (shortfall_of(doc) for doc in db[COLLECTION_FAILURES].find({"partition_key": when})),
+        (shortfall_of(doc) for doc in read_failures(db, days)),
         key=lambda s: (s.day, s.source, s.zip_code),
     )

@@ -17,12 +17,13 @@ import datetime as dt
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import dagster as dg
 from pymongo import ASCENDING
 from pymongo.collection import Collection
+from pymongo.cursor import Cursor
 from pymongo.database import Database
 
 from phoenix_assets.storage.documents import Document
@@ -253,6 +254,41 @@ def written_partitions(db: Database[Document], name: str, keys: Sequence[str]) -
 def manifest_entry(db: Database[Document], name: str, key: str) -> Document | None:
     """The manifest entry of a completely written partition (when, by which run), or None."""
     return db[MANIFEST_COLLECTION].find_one({"_id": f"{name}:{key}"})
+
+
+def days_filter(days: Sequence[str]) -> Any:
+    """A ``partition_key`` filter for these days: equality for one (which the embedded
+    server answers from the index), ``$in`` for several."""
+    return days[0] if len(days) == 1 else {"$in": list(days)}
+
+
+def holds_anything(db: Database[Document], name: str) -> bool:
+    """Whether collection ``name`` holds any document (a source that was ever collected)."""
+    return db[name].find_one({}, {"_id": 1}) is not None
+
+
+def partition_documents(
+    db: Database[Document], name: str, key: str, projection: Mapping[str, int] | None = None
+) -> Cursor[Document]:
+    """The documents of partition ``key`` of an append-only store (a raw source's day, which
+    is added to, never replaced or compacted), as a cursor."""
+    return db[name].find({"partition_key": key}, projection)
+
+
+def latest_by_source_id(
+    db: Database[Document], name: str, source_ids: Iterable[str], *, since: str, before: str
+) -> dict[str, Document]:
+    """Of a raw store, the latest stored record of each of these source ids among the days
+    from ``since`` up to (not including) ``before``, by source id."""
+    latest: dict[str, Document] = {}
+    cursor = db[name].find(
+        {"partition_key": {"$gte": since, "$lt": before}, "source_id": {"$in": sorted(source_ids)}}
+    )
+    for document in cursor:
+        kept = latest.get(document["source_id"])
+        if kept is None or document["partition_key"] > kept["partition_key"]:
+            latest[document["source_id"]] = document
+    return latest
 
 
 def write_metadata(

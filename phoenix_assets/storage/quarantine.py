@@ -19,6 +19,7 @@ from pymongo.database import Database
 
 from phoenix_assets.domain.rules import reason_for
 from phoenix_assets.storage.documents import Document, to_bson_value
+from phoenix_assets.storage.partition_store import days_filter
 
 QUARANTINE_COLLECTION = "quarantine"
 # Enough for an adapter's message on several fields (each about 60-80 characters), and
@@ -76,3 +77,22 @@ def replace_quarantine(
         collection.delete_many({"asset": asset, "partition_key": key})
     if entries:
         collection.insert_many(entries, ordered=False)
+
+
+def quarantined_source_ids(
+    db: Database[Document], asset: str, partition_key: str, source: str
+) -> list[str]:
+    """The source ids of ``source``'s records that ``asset`` quarantined on that day."""
+    found = db[QUARANTINE_COLLECTION].find(
+        {"asset": asset, "partition_key": partition_key, "source": source}, {"source_id": 1}
+    )
+    return [str(entry["source_id"]) for entry in found]
+
+
+def quarantine_rules(db: Database[Document], days: Sequence[str]) -> list[str | None]:
+    """The rule of every record quarantined on these days (one query)."""
+    if not days:
+        return []
+    when = days_filter(days)
+    found = db[QUARANTINE_COLLECTION].find({"partition_key": when}, {"rule": 1})
+    return [entry.get("rule") for entry in found]

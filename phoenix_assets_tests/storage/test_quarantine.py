@@ -10,6 +10,8 @@ from phoenix_assets.storage.quarantine import (
     MAX_DETAIL_LENGTH,
     QUARANTINE_COLLECTION,
     quarantine_entry,
+    quarantine_rules,
+    quarantined_source_ids,
     replace_quarantine,
     short_detail,
 )
@@ -79,3 +81,27 @@ def test_entries_are_stored_and_replaced_as_data(db: Database[dict]) -> None:
     assert [(e["source_id"], e["rule"], e["detail"]) for e in stored] == [
         ("L-2", rules.AREA_NOT_POSITIVE, "")
     ]
+
+
+def test_a_days_quarantined_ids_and_the_rules_of_a_range_are_read_back(
+    db: Database[dict],
+) -> None:
+    mls = [
+        _entry(source="mls", source_id="M-1"),
+        _entry(source="mls", source_id="M-2", rule=rules.AREA_NOT_POSITIVE),
+        _entry(source="demo", source_id="D-1"),
+    ]
+    replace_quarantine(db, "property_snapshots", ["2026-11-17"], mls)
+    replace_quarantine(
+        db, "property_snapshots", ["2026-11-18"], [_entry(partition_key="2026-11-18")]
+    )
+    assert sorted(quarantined_source_ids(db, "property_snapshots", "2026-11-17", "mls")) == [
+        "M-1",
+        "M-2",
+    ]
+    assert quarantined_source_ids(db, "raw_mls_listings", "2026-11-17", "mls") == []
+    assert sorted(map(str, quarantine_rules(db, ["2026-11-17"]))) == sorted(
+        [rules.INVALID_FIELD, rules.AREA_NOT_POSITIVE, rules.INVALID_FIELD]
+    )
+    assert len(quarantine_rules(db, ["2026-11-17", "2026-11-18"])) == 4
+    assert quarantine_rules(db, []) == []

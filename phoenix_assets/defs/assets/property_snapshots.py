@@ -43,11 +43,14 @@ from phoenix_assets.storage.partition_store import (
     MATCHING,
     NATURAL_KEY,
     PARTITION_FIELD,
+    holds_anything,
+    latest_by_source_id,
     manifest_entry,
+    partition_documents,
 )
 from phoenix_assets.storage.quarantine import (
-    QUARANTINE_COLLECTION,
     quarantine_entry,
+    quarantined_source_ids,
     replace_quarantine,
 )
 from phoenix_assets.storage.version_log import (
@@ -172,17 +175,7 @@ def _latest_parcels(
     if not apns:
         return {}
     start = (day - dt.timedelta(days=ASSESSOR_WINDOW_DAYS)).isoformat()
-    latest: dict[str, dict[str, Any]] = {}
-    cursor = db[ASSESSOR_ASSET].find(
-        {
-            "partition_key": {"$gte": start, "$lt": day.isoformat()},
-            "source_id": {"$in": sorted(apns)},
-        }
-    )
-    for raw in cursor:
-        kept = latest.get(raw["source_id"])
-        if kept is None or raw["partition_key"] > kept["partition_key"]:
-            latest[raw["source_id"]] = raw
+    latest = latest_by_source_id(db, ASSESSOR_ASSET, apns, since=start, before=day.isoformat())
     adapted = _Adapting(bounds)(latest.values(), day)
     return {p.parcel_number: p for p in adapted if p.parcel_number}
 
@@ -221,13 +214,9 @@ def _carried_versions(
             ):
                 carried[key.strip()] = modified  # the log keys a listing as the source did
     # Versions that did not adapt were the day before's state too (see the loop below).
-    quarantined = db[QUARANTINE_COLLECTION].find(
-        {"asset": ASSET_NAME, "partition_key": previous_key, "source": INCREMENTAL_SOURCE},
-        {"source_id": 1},
-    )
-    for entry in quarantined:
+    for source_id in quarantined_source_ids(db, ASSET_NAME, previous_key, INCREMENTAL_SOURCE):
         # The time is unknown here: the log is asked for the record's latest version.
-        carried.setdefault(entry["source_id"], _UNKNOWN_TIME)
+        carried.setdefault(source_id, _UNKNOWN_TIME)
     return carried, f"the snapshot of {previous_key}"
 
 
@@ -309,7 +298,7 @@ def property_snapshots(
     previous_entry = manifest_entry(db, ASSET_NAME, previous_key)
     carried, why = _carried_versions(db, previous_key, previous_entry, previous_snapshots)
     state_from = "the day before's snapshot" if carried is not None else f"the version log ({why})"
-    if carried is None and db[INCREMENTAL_ASSET].find_one({}, {"_id": 1}) is not None:
+    if carried is None and holds_anything(db, INCREMENTAL_ASSET):
         # Only worth a warning when MLS data exists: the whole log is read instead.
         context.log.warning(f"{why}: the MLS state of {first_day} is read from its log")
     checks = SnapshotChecks(db, snapshot_quality, pipeline.zip_code_list)
@@ -340,7 +329,7 @@ def property_snapshots(
                 if record is not None:
                     snapshot.add_listing(as_of(record, day))
         del versions
-        parcels_today = adapt(db[ASSESSOR_ASSET].find({"partition_key": partition_key}), day)
+        parcels_today = adapt(partition_documents(db, ASSESSOR_ASSET, partition_key), day)
         merged = snapshot.merged(
             parcels_today=parcels_today,
             latest_parcels=_latest_parcels(db, snapshot.listed_parcels, day, hard_bounds),
