@@ -191,7 +191,6 @@ def _deliver_once(
     secrets: tuple[str, ...],
     log: LogLike,
 ) -> str:
-    ledger = db[LEDGER_COLLECTION]
     key = ledger_id(message.kind, message.period, channel.label)
     about: dict[str, Any] = {
         "kind": message.kind,
@@ -201,7 +200,7 @@ def _deliver_once(
         "title": message.title,
     }
     try:
-        claim = claim_send(ledger, key, about)
+        claim = claim_send(db, key, about)
     except PyMongoError as exc:
         # Without the ledger a send could be a duplicate: wait for the next attempt.
         reason = f"could not claim the send in {LEDGER_COLLECTION} ({type(exc).__name__})"
@@ -228,7 +227,7 @@ def _deliver_once(
         reason = f"unexpected {type(exc).__name__}"
     else:
         log.info("Sent report %r by %s", message.title, channel.name)
-        problem = mark_sent(ledger, claim)
+        problem = mark_sent(db, claim)
         if problem:
             log.warning(
                 "Report %r was sent by %s but not recorded in %s (%s): a replay after the "
@@ -241,7 +240,7 @@ def _deliver_once(
             )
         return SENT
     log.error("Could not send report %r by %s: %s", message.title, channel.name, reason)
-    problem = release(ledger, claim)
+    problem = release(db, claim)
     if problem:
         log.error(
             "Could not release the claim on report %r by %s in %s (%s): it is sent again "

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo.collection import Collection
+from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 LEDGER_COLLECTION = "report_deliveries"
@@ -98,10 +98,11 @@ def _is_stale(held: Mapping[str, Any], now_us: int) -> bool:
     return claimed_us < now_us - CLAIM_LEASE // dt.timedelta(microseconds=1)
 
 
-def claim_send(ledger: Collection, key: str, about: Mapping[str, Any]) -> Claim | str:
+def claim_send(db: Database[Any], key: str, about: Mapping[str, Any]) -> Claim | str:
     """Claim the send of ``key``: this run's claim, or why it must not send
     (``ALREADY_SENT``, ``BEING_SENT``). ``about`` is what the document says of the send
     (kind, period, channel, destination, title). A ``PyMongoError`` is the caller's."""
+    ledger = db[LEDGER_COLLECTION]
     for _ in range(_CLAIM_ATTEMPTS):
         claim = _new_claim(key, about)
         try:
@@ -127,7 +128,7 @@ def claim_send(ledger: Collection, key: str, about: Mapping[str, Any]) -> Claim 
     return BEING_SENT
 
 
-def mark_sent(ledger: Collection, claim: Claim) -> str | None:
+def mark_sent(db: Database[Any], claim: Claim) -> str | None:
     """Mark this run's claim sent; what went wrong if it could not be, else None.
 
     The document is replaced whole rather than ``$set``: its dates are then written as
@@ -140,18 +141,18 @@ def mark_sent(ledger: Collection, claim: Claim) -> str | None:
         "sent_us": _epoch_us(sent_at),
     }
     try:
-        if ledger.replace_one(claim.held, sent).matched_count == 1:
+        if db[LEDGER_COLLECTION].replace_one(claim.held, sent).matched_count == 1:
             return None
         return "its claim was no longer there"
     except PyMongoError as exc:
         return type(exc).__name__
 
 
-def release(ledger: Collection, claim: Claim) -> str | None:
+def release(db: Database[Any], claim: Claim) -> str | None:
     """Delete this run's claim after a failed send, so the next attempt sends; the
     error's type if it could not be deleted, else None."""
     try:
-        ledger.delete_one(claim.held)
+        db[LEDGER_COLLECTION].delete_one(claim.held)
     except PyMongoError as exc:
         return type(exc).__name__
     return None
