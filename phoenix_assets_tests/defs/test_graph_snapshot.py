@@ -2,7 +2,7 @@
 to the graph (an asset, a dependency or its partition mapping, a check, a job's
 selection, a schedule's cron, a sensor's target, a policy) is a visible diff in review.
 
-After an intended change: ``PHOENIX_UPDATE_GRAPH_SNAPSHOT=1 uv run pytest
+After an intended change: ``PHOENIX_UPDATE_GRAPH_SNAPSHOT=1 uv run pytest --no-cov
 phoenix_assets_tests/defs/test_graph_snapshot.py``, then review and commit the file.
 """
 
