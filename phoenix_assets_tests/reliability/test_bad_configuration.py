@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import socket
 import sys
 import traceback
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from pymongo.database import Database
 
 import phoenix_assets
 from phoenix_assets.settings import ConfigError
+from phoenix_assets_tests.tcp_faults import refusing_port
 
 DAY = "2026-11-17"
 DEFS_PACKAGE = "phoenix_assets.defs"
@@ -78,11 +78,12 @@ def _chain(error: BaseException) -> list[BaseException]:
     return found
 
 
-def _closed_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that refuses connections while the test runs: bound, never
+    listening, so no other socket (an ephemeral client port included) can take it."""
+    with refusing_port() as port:
+        yield port
 
 
 @dataclass(frozen=True)
@@ -682,12 +683,12 @@ def _errors_of(result: dg.ExecuteInProcessResult, node: str | None = None) -> st
 
 
 def test_an_unreachable_mongodb_fails_the_run_naming_host_and_variable(
-    pipeline_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    pipeline_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, closed_port: int
 ) -> None:
     """MongoDB on a closed port: the load succeeds (it must not touch the network), the
     run fails before any asset is stored, naming the host, the port and MONGODB_URI,
     with the URI's password masked."""
-    port = _closed_port()
+    port = closed_port
     monkeypatch.setenv("MONGODB_URI", f"mongodb://phoenix:{MONGO_PASSWORD}@127.0.0.1:{port}/")
     defs = _load_fresh()
     result = defs.resolve_job_def("daily_pipeline").execute_in_process(
@@ -764,6 +765,7 @@ def test_an_unreachable_source_fails_alone_naming_host_and_variable(
     monkeypatch: pytest.MonkeyPatch,
     db: Database[dict],
     case: Unreachable,
+    closed_port: int,
 ) -> None:
     """A source whose host does not answer: the demo source's data still lands; the
     source's asset fails (its every ZIP failed) saying which host it could not reach and
@@ -771,7 +773,7 @@ def test_an_unreachable_source_fails_alone_naming_host_and_variable(
 
     The source's time budget is 1 s so that its retries give up at once (a closed port
     is refused immediately; the budget only bounds the backoff between attempts)."""
-    port = _closed_port()
+    port = closed_port
     monkeypatch.setenv("PHOENIX_SOURCES", f"demo,{case.source}")
     monkeypatch.setenv("PHOENIX_ZIP_CODES", "85018")
     for name, value in case.env.items():

@@ -26,7 +26,6 @@ import json
 import logging
 import os
 import re
-import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -59,6 +58,7 @@ from phoenix_assets_tests.sources.fake_reso import (
     FakeReso,
     make_listings,
 )
+from phoenix_assets_tests.tcp_faults import refusing_port
 
 # Distinctive values: letters, digits and dashes only, so that JSON, HTML, URL and
 # e-mail encodings leave them as they are and a plain search finds them.
@@ -289,10 +289,12 @@ class World:
         return [received.message for received in self.smtp.received]
 
 
-def _closed_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that refuses connections while the test runs: bound, never
+    listening, so no other socket (an ephemeral client port included) can take it."""
+    with refusing_port() as port:
+        yield port
 
 
 @pytest.fixture
@@ -564,12 +566,12 @@ def test_refused_credentials_and_a_failed_login_leak_no_secret(
 
 
 def test_the_mongodb_password_stays_out_of_an_unreachable_run(
-    world: World, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch, closed_port: int
 ) -> None:
     """MONGODB_URI with a password, on a closed port: the run fails naming the URI with
     its password masked, the alert about it says so too (not just "a resource failed"),
     and the password is nowhere."""
-    port = _closed_port()
+    port = closed_port
     monkeypatch.setenv("MONGODB_URI", f"mongodb://phoenix:{MONGO_PASSWORD}@127.0.0.1:{port}/")
     defs = _load()
     sensor = AlertSensor(defs, world)
