@@ -77,6 +77,14 @@ def _split_list(raw: str) -> list[str]:
     return [item.strip() for item in raw.replace(";", ",").split(",") if item.strip()]
 
 
+def text_setting(env: Mapping[str, str], name: str) -> str | None:
+    """Variable ``name``'s value without surrounding blanks, or None when unset or blank."""
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return None
+    return raw.strip()
+
+
 def parse_number_setting(
     env: Mapping[str, str],
     name: str,

@@ -22,6 +22,7 @@ from phoenix_assets.settings import (
     UrlRules,
     parse_number_setting,
     parse_url,
+    text_setting,
 )
 
 PHOENIX_SMTP_HOST = "PHOENIX_SMTP_HOST"
@@ -67,6 +68,9 @@ WEBHOOK_FORMATS: tuple[str, ...] = get_args(WebhookFormat)
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
 _HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
+# A URL kept as its service gave it, to any host; its path is a secret or not.
+PLAIN_URL_RULES = UrlRules(plain_http="anywhere", query=True, credentials=True, strip_slash=False)
+SECRET_URL_RULES = replace(PLAIN_URL_RULES, secret_path=True)
 # A webhook's address is what its service gave (a query, even credentials); its path is
 # its key.
 WEBHOOK_URL_RULES = UrlRules(
@@ -78,16 +82,9 @@ WEBHOOK_URL_RULES = UrlRules(
 )
 
 
-def _text(env: Mapping[str, str], name: str) -> str | None:
-    raw = env.get(name)
-    if raw is None or not raw.strip():
-        return None
-    return raw.strip()
-
-
 def parse_bool_setting(env: Mapping[str, str], name: str, default: bool) -> bool:
     """A yes/no setting: true/false, 1/0, yes/no, on/off (any case); ``default`` when unset."""
-    text = _text(env, name)
+    text = text_setting(env, name)
     if text is None:
         return default
     if text.lower() in _TRUE:
@@ -100,8 +97,8 @@ def parse_bool_setting(env: Mapping[str, str], name: str, default: bool) -> bool
 def parse_url_setting(env: Mapping[str, str], name: str, *, secret: bool = True) -> str | None:
     """An ``http(s)://host/...`` URL, or None when unset, kept as given. The error masks the
     URL's path (``secret``: a webhook's path is its key), or shows the URL when it holds none."""
-    rules = UrlRules(plain_http="anywhere", query=True, credentials=True, strip_slash=False)
-    return parse_url(name, env.get(name), replace(rules, secret_path=secret))
+    rules = SECRET_URL_RULES if secret else PLAIN_URL_RULES
+    return parse_url(name, env.get(name), rules)
 
 
 def parse_webhook_url_setting(env: Mapping[str, str], name: str) -> str | None:
@@ -135,7 +132,7 @@ def parse_email_address(name: str, text: str, *, allow_display_name: bool) -> st
 
 def parse_email_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     """A comma (or semicolon) separated list of addresses; empty when unset."""
-    text = _text(env, name)
+    text = text_setting(env, name)
     if text is None:
         return ()
     addresses: list[str] = []
@@ -163,7 +160,7 @@ def parse_recipients(
 
 def parse_smtp_host(env: Mapping[str, str]) -> str | None:
     """``PHOENIX_SMTP_HOST``: a host name or IP address, without scheme or port."""
-    text = _text(env, PHOENIX_SMTP_HOST)
+    text = text_setting(env, PHOENIX_SMTP_HOST)
     if text is None:
         return None
     if "://" in text or "/" in text or "@" in text:
@@ -207,7 +204,7 @@ class SmtpSettings:
             )
         )
         starttls = parse_bool_setting(env, PHOENIX_SMTP_STARTTLS, True)
-        sender_text = _text(env, PHOENIX_EMAIL_FROM)
+        sender_text = text_setting(env, PHOENIX_EMAIL_FROM)
         if sender_text is not None:
             parse_email_address(PHOENIX_EMAIL_FROM, sender_text, allow_display_name=True)
         host = parse_smtp_host(env)
@@ -219,7 +216,7 @@ class SmtpSettings:
                 "(the sender address, such as 'Phoenix Alerts <alerts@example.com>')"
             )
         sender = parse_email_address(PHOENIX_EMAIL_FROM, sender_text, allow_display_name=True)
-        username = _text(env, PHOENIX_SMTP_USERNAME)
+        username = text_setting(env, PHOENIX_SMTP_USERNAME)
         # The password is taken verbatim: spaces may be part of it.
         password = env.get(PHOENIX_SMTP_PASSWORD) or None
         if username and not password:
@@ -322,7 +319,7 @@ class ReportDeliverySettings:
         env = os.environ if env is None else env
         smtp = SmtpSettings.from_env(env)
         email_to = parse_recipients(env, PHOENIX_REPORT_EMAIL_TO, smtp, "emailed reports")
-        webhook_format = (_text(env, PHOENIX_REPORT_WEBHOOK_FORMAT) or "auto").lower()
+        webhook_format = (text_setting(env, PHOENIX_REPORT_WEBHOOK_FORMAT) or "auto").lower()
         if webhook_format not in WEBHOOK_FORMATS:
             raise ConfigError(
                 f"{PHOENIX_REPORT_WEBHOOK_FORMAT}: {webhook_format!r} is not one of "

@@ -49,7 +49,7 @@ from phoenix_assets.storage.partition_store import (
     write_metadata,
     written_partitions,
 )
-from phoenix_assets.storage.snapshot_history import compacted_generations, iter_days, read_days
+from phoenix_assets.storage.snapshot_history import compacted_generations, iter_days
 
 # Documents shown in a materialization's preview.
 PREVIEW_ROWS = 5
@@ -326,26 +326,26 @@ def _load_reader(db: Database[Document], part: PartitionSlice, _: Any) -> tuple[
     return reader, None
 
 
+def _documents(db: Database[Document], part: PartitionSlice) -> Iterator[Document]:
+    """The slice's documents from a cursor: the whole collection, or each day read whole
+    or from the snapshot history when it was compacted."""
+    if part.whole:
+        return iter(db[part.name].find({}))
+    projection = partition_projection(part.columns)
+    return iter_days(db, part.name, part.written, part.matching, projection)
+
+
 def _load_frame(db: Database[Document], part: PartitionSlice, _: Any) -> tuple[Any, int | None]:
     """A DataFrame, straight from the cursor: the documents are never all held."""
-    if part.whole:
-        frame = frame_of(db[part.name].find({}))
-    else:
-        projection = partition_projection(part.columns)
-        frame = frame_of(iter_days(db, part.name, part.written, part.matching, projection))
+    frame = frame_of(_documents(db, part))
     return frame, len(frame)  # a row per document
 
 
 def _load_documents(
     db: Database[Document], part: PartitionSlice, typing_type: Any
 ) -> tuple[Any, int | None]:
-    """Dicts or pydantic models, as the asset declares: each day read whole, or from the
-    snapshot history when it was compacted."""
-    if part.whole:
-        documents = list(db[part.name].find({}))
-    else:
-        projection = partition_projection(part.columns)
-        documents = read_days(db, part.name, part.written, part.matching, projection)
+    """Dicts or pydantic models, as the asset declares."""
+    documents = list(_documents(db, part))
     loaded = len(documents)
     return from_documents(documents, typing_type), loaded  # consumes ``documents``
 

@@ -11,6 +11,7 @@ from phoenix_assets.settings import (
     UrlRules,
     parse_number_setting,
     parse_url,
+    text_setting,
 )
 from phoenix_assets.sources.http import (
     SourceHttpSettings,
@@ -51,13 +52,6 @@ URL_RULES = UrlRules(
 )
 
 
-def _text(environ: Mapping[str, str], name: str) -> str | None:
-    value = environ.get(name)
-    if value is None or not value.strip():
-        return None
-    return value.strip()
-
-
 def _number(
     environ: Mapping[str, str],
     name: str,
@@ -95,8 +89,8 @@ class MlsSettings(SourceHttpSettings):
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> MlsSettings:
         """Parse the ``MLS_RESO_*`` variables; a bad or partial set raises ``ConfigError``."""
-        token = _text(environ, MLS_RESO_TOKEN)
-        credentials = {name: _text(environ, name) for name in CLIENT_CREDENTIAL_VARIABLES}
+        token = text_setting(environ, MLS_RESO_TOKEN)
+        credentials = {name: text_setting(environ, name) for name in CLIENT_CREDENTIAL_VARIABLES}
         given = [name for name, value in credentials.items() if value is not None]
         if token is not None and given:
             raise ConfigError(
