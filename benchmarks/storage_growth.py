@@ -71,9 +71,9 @@ from phoenix_assets.storage.retention import (
 from phoenix_assets.storage.snapshot_history import (
     compact_snapshots,
     history_collection,
-    read_days,
     snapshot_daily_days,
 )
+from phoenix_assets.storage.store import PartitionStore
 
 LAST_DAY = dt.date(2026, 11, 15)  # as backfill.py
 YEAR_DAYS = 365
@@ -414,7 +414,7 @@ class History:
 
 
 def _exact(db: Database[Any], day: str) -> list[bytes]:
-    documents = read_days(db, SNAPSHOTS, [day])
+    documents = PartitionStore(db, SNAPSHOTS).read([day])
     return [bson.encode(doc) for doc in sorted(documents, key=lambda d: d["_id"])]
 
 

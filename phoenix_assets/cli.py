@@ -126,14 +126,14 @@ def run_main_job(day: str | None, backfill_days: int | None) -> int:
 
 
 def _print_results(mongo: MongoResource, day: str, week: str | None) -> None:
-    from phoenix_assets.storage.partition_store import MANIFEST_COLLECTION
+    from phoenix_assets.storage.store import PartitionStore, document_counts
 
     db = mongo.get_database()
     _say("Documents in MongoDB:")
-    for name in sorted(db.list_collection_names()):
-        if name != MANIFEST_COLLECTION:
-            _say(f"  {name:<24} {db[name].count_documents({}):>8}")
-    metro = db["daily_market_summary"].find_one({"partition_key": day, "area": "metro"})
+    for name, count in document_counts(db).items():
+        _say(f"  {name:<24} {count:>8}")
+    summary = PartitionStore(db, "daily_market_summary").read([day], {"area": "metro"})
+    metro = next(summary, None)
     if metro:
         _say(
             f"Metro on {day}: {metro['active_listings']} active, {metro['new_listings']} new, "
@@ -141,7 +141,8 @@ def _print_results(mongo: MongoResource, day: str, week: str | None) -> None:
             f"{metro['price_cuts']} price cuts, "
             f"median list price ${metro['median_list_price'] or 0:,.0f}"
         )
-    trend = week and db["weekly_market_trends"].find_one({"partition_key": week, "area": "metro"})
+    trends = PartitionStore(db, "weekly_market_trends")
+    trend = next(trends.read([week], {"area": "metro"}), None) if week else None
     if trend:
         pct = trend.get("median_list_price_wow_pct")
         change = f"{pct:+.1f}% week over week" if pct is not None else "no week before to compare"

@@ -37,9 +37,9 @@ from phoenix_assets.partitions import START_DATE, day_end
 from phoenix_assets.settings import KNOWN_SOURCES
 from phoenix_assets.storage.collection_failures import read_failures, shortfall_of
 from phoenix_assets.storage.documents import Document
-from phoenix_assets.storage.partition_store import holds_anything, manifest_entries
 from phoenix_assets.storage.quarantine import quarantine_rules
-from phoenix_assets.storage.snapshot_history import SNAPSHOTS_COLLECTION, values_on_day
+from phoenix_assets.storage.snapshot_history import SNAPSHOTS_COLLECTION
+from phoenix_assets.storage.store import PartitionStore
 from phoenix_assets.storage.version_log import log_read_at, stored_after
 
 DEMO_SOURCE = "demo"
@@ -345,7 +345,8 @@ def read_day_before_gaps(db: Database[Document], days: Sequence[str]) -> list[Da
     (``_mls_may_be_missing``).
     """
     wanted = sorted({*days, *(_day_before(day) for day in days)})
-    entries = manifest_entries(db, SNAPSHOTS_COLLECTION, wanted, ["written_at", "run_id"])
+    snapshots = PartitionStore(db, SNAPSHOTS_COLLECTION)
+    entries = snapshots.entries(wanted, ["written_at", "run_id"])
     written = {key: _utc(entry.get("written_at")) for key, entry in entries.items()}
     gaps = []
     incremental_in_use: bool | None = None
@@ -357,9 +358,9 @@ def read_day_before_gaps(db: Database[Document], days: Sequence[str]) -> list[Da
         if before in written and (day_at is None or before_at is None or before_at <= day_at):
             continue
         if incremental_in_use is None:
-            incremental_in_use = holds_anything(db, INCREMENTAL_LOG)
-        incremental = incremental_in_use or INCREMENTAL_SOURCE in values_on_day(
-            db, SNAPSHOTS_COLLECTION, day, "sources"
+            incremental_in_use = PartitionStore(db, INCREMENTAL_LOG).holds_anything()
+        incremental = incremental_in_use or INCREMENTAL_SOURCE in snapshots.values_on_day(
+            day, "sources"
         )
         gaps.append(
             DayBeforeGap(
@@ -402,10 +403,11 @@ def read_stored_facts(db: Database[Document], days: Sequence[str]) -> StoredFact
     # Every snapshot names the sources that reported it: one distinct per day, on the
     # indexed partition key, until every known source is seen.
     found: set[str] = set()
+    snapshots = PartitionStore(db, SNAPSHOTS_COLLECTION)
     for day in days:
         if found.issuperset(KNOWN_SOURCES):
             break
-        found |= values_on_day(db, SNAPSHOTS_COLLECTION, day, "sources")
+        found |= snapshots.values_on_day(day, "sources")
     sources = [source for source in KNOWN_SOURCES if source in found]
     return StoredFacts(
         quarantined=sum(by_rule.values()),

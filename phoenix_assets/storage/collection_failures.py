@@ -21,7 +21,8 @@ from phoenix_assets.domain.collection import Shortfall
 from phoenix_assets.sources.collection import ZipFailure
 from phoenix_assets.storage.documents import Document
 from phoenix_assets.storage.partition_store import days_filter
-from phoenix_assets.storage.snapshot_history import SNAPSHOTS_COLLECTION, count_days
+from phoenix_assets.storage.snapshot_history import SNAPSHOTS_COLLECTION
+from phoenix_assets.storage.store import PartitionStore
 
 COLLECTION_FAILURES = "collection_failures"
 # Where the expectation of a ZIP's records comes from: the day before's snapshot.
@@ -42,10 +43,9 @@ def expected_records(
     """
     before = day_before(partition_key)
     expected: dict[str, int | None] = {}
+    snapshots = PartitionStore(db, SNAPSHOTS_COLLECTION)
     for zip_code in zip_codes:
-        count = count_days(
-            db, SNAPSHOTS_COLLECTION, [before], {"postal_code": zip_code, "sources": source}
-        )
+        count = snapshots.count([before], {"postal_code": zip_code, "sources": source})
         expected[zip_code] = count or None
     return expected
 

@@ -1,4 +1,5 @@
-"""The Mongo IO manager: Dagster's bridge to the storage contract (``partition_store``).
+"""The Mongo IO manager: Dagster's bridge to the storage contract, through
+``store.PartitionStore``.
 
 Accepts a DataFrame, a list of dicts or a list of pydantic models; a partition write
 replaces exactly that partition; loading one partition or a range is one query and
@@ -11,25 +12,16 @@ the command that makes it. A disabled source's raw partition is not required: mi
 it loads as empty.
 """
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
 import pandas as pd
-from pydantic import BaseModel
-from pymongo.database import Database
 
 from phoenix_assets.failures import MissingPartitionError, step_failures
 from phoenix_assets.pipeline_config import PipelineConfig
-from phoenix_assets.storage.documents import (
-    Document,
-    frame_of,
-    from_documents,
-    records_of,
-    to_bson_value,
-    to_document,
-)
+from phoenix_assets.storage.documents import Document, frame_of, from_documents, records_of
 from phoenix_assets.storage.mongo_resource import MongoResource
 from phoenix_assets.storage.partition_reader import PartitionReader
 from phoenix_assets.storage.partition_store import (
@@ -41,135 +33,9 @@ from phoenix_assets.storage.partition_store import (
     PARTITION_FIELD,
     SOURCE,
     UNPARTITIONED,
-    assign_id,
-    check_unique_ids,
-    collection_name,
     partition_projection,
-    replace_partitions,
-    write_metadata,
-    written_partitions,
 )
-from phoenix_assets.storage.snapshot_history import compacted_generations, iter_days
-
-# Documents shown in a materialization's preview.
-PREVIEW_ROWS = 5
-
-
-def _fields(record: Any, names: list[str]) -> Document:
-    """These fields of a record (a dict or a model), converted as ``to_document`` would."""
-    if isinstance(record, dict):
-        return {name: to_bson_value(record[name]) for name in names if name in record}
-    if isinstance(record, BaseModel):
-        return {
-            name: to_bson_value(getattr(record, name)) for name in names if hasattr(record, name)
-        }
-    return to_document(record)
-
-
-@dataclass
-class StoredRecords:
-    """What ``store_records`` wrote: for the materialization's metadata."""
-
-    name: str
-    partitions: list[str]
-    written: int = 0
-    replaced: int = 0
-    preview: list[Document] = field(default_factory=list)
-
-    def add(self, other: "StoredRecords") -> None:
-        """Count another write of the same asset (another day of a range)."""
-        self.partitions.extend(other.partitions)
-        self.written += other.written
-        self.replaced += other.replaced
-        self.preview = self.preview or other.preview
-
-    def metadata(self, db_name: str, preview_rows: int) -> dict[str, Any]:
-        return write_metadata(
-            db_name,
-            self.name,
-            self.partitions,
-            self.preview,
-            self.replaced,
-            preview_rows,
-            written=self.written,
-        )
-
-
-def store_records(
-    db: Database[Document],
-    name: str,
-    partitions: list[str],
-    records: Iterable[Any],
-    *,
-    natural_key: Sequence[str] | None,
-    partition_field: str,
-    asset: str,
-    run_id: str | None,
-    preview_rows: int = PREVIEW_ROWS,
-    id_fields: Iterable[Document] | None = None,
-    observe: Callable[[Document], None] | None = None,
-) -> StoredRecords:
-    """Replace these partitions of collection ``name`` with ``records`` (dicts or models),
-    as the storage contract says: natural ids checked first, so a bad value leaves the
-    stored partitions as they were; then converted and written one batch at a time.
-
-    ``records`` is read twice (the ids, then the documents) unless ``id_fields`` gives,
-    up front, the fields each record's id is made of: then it is read once, as it is
-    written (a generator will do), and a record whose id was not announced fails the
-    write before the partitions are marked complete. ``observe`` sees each document as
-    it is written (checks that judge a day on the way).
-
-    The IO manager stores every output this way; an asset that stores a range day by
-    day, so no more than a day is ever held, calls it for each day."""
-    id_names = [*(natural_key or ["_id"]), "partition_key", partition_field]
-
-    def with_id(doc: Document) -> Document:
-        assign_id(
-            doc,
-            partitions=partitions,
-            natural_key=natural_key,
-            partition_field=partition_field,
-            asset=asset,
-        )
-        return doc
-
-    # First every id, from the fields it is made of, before anything is deleted: a
-    # bad value leaves the stored partition as it was.
-    if id_fields is None:
-        announced = None
-        ids: Iterable[str] = (with_id(_fields(record, id_names))["_id"] for record in records)
-    else:
-        announced = [with_id(_fields(fields, id_names))["_id"] for fields in id_fields]
-        ids = announced
-    written = check_unique_ids(ids, asset)
-    expected = set(announced) if announced is not None else None
-    preview: list[Document] = []
-
-    def documents() -> Iterator[Document]:
-        # Converted as they are written, one batch at a time: a partition's value and
-        # a full copy of it as documents are never in memory together.
-        for record in records:
-            document = with_id(to_document(record))
-            if expected is not None:
-                if document["_id"] not in expected:
-                    raise ValueError(
-                        f"{asset}: record {document['_id']!r} was not among the ids "
-                        "announced; the partition is left unmarked (missing)"
-                    )
-                expected.remove(document["_id"])
-            if len(preview) < preview_rows:
-                preview.append(document)
-            if observe is not None:
-                observe(document)
-            yield document
-        if expected:
-            raise ValueError(
-                f"{asset}: {len(expected)} announced record(s) never came, e.g. "
-                f"{sorted(expected)[:3]}; the partition is left unmarked (missing)"
-            )
-
-    replaced = replace_partitions(db, name, partitions, documents(), run_id=run_id)
-    return StoredRecords(name, list(partitions), written, replaced, preview)
+from phoenix_assets.storage.store import PREVIEW_ROWS, PartitionStore
 
 
 def _previous_attempts(context: dg.InputContext | dg.OutputContext) -> int:
@@ -228,9 +94,8 @@ class MongoIOManager(dg.ConfigurableIOManager):
         if obj is None:
             return
         metadata = context.definition_metadata or {}
-        stored = store_records(
-            self.mongo.get_database(),
-            collection_name(context.asset_key),
+        store = PartitionStore.for_asset(self.mongo.get_database(), context.asset_key)
+        stored = store.store(
             list(context.asset_partition_keys) if context.has_asset_partitions else [],
             records_of(obj),
             natural_key=metadata.get(NATURAL_KEY),
@@ -245,32 +110,31 @@ class MongoIOManager(dg.ConfigurableIOManager):
     def _load_input(self, context: dg.InputContext) -> Any:
         if not context.has_asset_key:
             raise TypeError("the Mongo IO manager only loads asset inputs")
-        db = self.mongo.get_database()
+        store = PartitionStore.for_asset(self.mongo.get_database(), context.asset_key)
         typing_type = context.dagster_type.typing_type
-        part = self._slice(context, db)
+        part = self._slice(context, store)
         handler = _HANDLERS.get(typing_type, _load_documents)
-        value, loaded = handler(db, part, typing_type)
+        value, loaded = handler(store, part, typing_type)
         if part.missing and hasattr(value, "attrs"):  # a DataFrame carries what was missing
             value.attrs["missing_partitions"] = part.missing
         if part.single and loaded is not None:  # Dagster records single-partition loads only
             context.add_input_metadata({"documents_loaded": loaded})
         return value
 
-    def _slice(self, context: dg.InputContext, db: Database[Document]) -> "PartitionSlice":
+    def _slice(self, context: dg.InputContext, store: PartitionStore) -> "PartitionSlice":
         """What the input reads: which of its partitions are stored whole, which are
         missing (logged, or an error when one partition was asked for and it is
         required), and how each is read."""
-        name = collection_name(context.asset_key)
         asset = context.asset_key.to_user_string()
         options = context.definition_metadata or {}
         if not context.has_asset_partitions:
-            if not written_partitions(db, name, [UNPARTITIONED]):
+            if not store.written([UNPARTITIONED]):
                 raise MissingPartitionError(missing_partition_message(asset, None))
-            return PartitionSlice(name, [], [], None, None, single=False, whole=True)
+            return PartitionSlice([], {}, [], None, None, single=False, whole=True)
         keys = sorted(context.asset_partition_keys)
         if keys and options.get(FIRST_PARTITION_ONLY):
             keys = keys[:1]
-        written = written_partitions(db, name, keys)
+        written = store.written(keys)  # one manifest query: written, and how each is kept
         missing = [key for key in keys if key not in written]
         disabled = self._source_disabled(context) if missing else None
         if disabled is not None:
@@ -290,8 +154,8 @@ class MongoIOManager(dg.ConfigurableIOManager):
                 f"{asset}: {len(missing)} of {len(keys)} partitions missing: {', '.join(missing)}"
             )
         return PartitionSlice(
-            name,
             sorted(written),
+            {key: generation for key, generation in written.items() if generation},
             missing,
             options.get(COLUMNS),
             options.get(MATCHING),
@@ -301,13 +165,14 @@ class MongoIOManager(dg.ConfigurableIOManager):
 
 @dataclass(frozen=True)
 class PartitionSlice:
-    """The part of an asset's collection one input reads: the partitions stored whole
-    (``written``, sorted), those asked for but missing (each logged), the fields read
-    (``columns``, all when None) and a filter within each day (``matching``). ``whole``:
-    an unpartitioned asset, read as the whole collection."""
+    """The part of an asset's collection one input reads: the partitions completely
+    written (``written``, sorted; of those, the ones kept in the snapshot history, with
+    their generation, in ``compacted``), those asked for but missing (each logged), the
+    fields read (``columns``, all when None) and a filter within each day
+    (``matching``). ``whole``: an unpartitioned asset, read as the whole collection."""
 
-    name: str
     written: list[str]
+    compacted: Mapping[str, str]
     missing: list[str]
     columns: Sequence[str] | None
     matching: Mapping[str, Any] | None
@@ -316,36 +181,34 @@ class PartitionSlice:
 
 
 # One handler per type an asset may declare: (the value, the documents loaded or None).
-Handler = Callable[[Database[Document], PartitionSlice, Any], tuple[Any, int | None]]
+Handler = Callable[[PartitionStore, PartitionSlice, Any], tuple[Any, int | None]]
 
 
-def _load_reader(db: Database[Document], part: PartitionSlice, _: Any) -> tuple[Any, int | None]:
+def _load_reader(store: PartitionStore, part: PartitionSlice, _: Any) -> tuple[Any, int | None]:
     """A ``PartitionReader``: each partition read lazily, when the asset asks for it."""
-    compacted = compacted_generations(db, part.name, part.written)
-    reader = PartitionReader(db[part.name], part.written, part.columns, compacted=compacted)
-    return reader, None
+    return store.reader(part.written, part.columns, compacted=part.compacted), None
 
 
-def _documents(db: Database[Document], part: PartitionSlice) -> Iterator[Document]:
+def _documents(store: PartitionStore, part: PartitionSlice) -> Iterator[Document]:
     """The slice's documents from a cursor: the whole collection, or each day read whole
     or from the snapshot history when it was compacted."""
     if part.whole:
-        return iter(db[part.name].find({}))
+        return store.read_all()
     projection = partition_projection(part.columns)
-    return iter_days(db, part.name, part.written, part.matching, projection)
+    return store.read(part.written, part.matching, projection, compacted=part.compacted)
 
 
-def _load_frame(db: Database[Document], part: PartitionSlice, _: Any) -> tuple[Any, int | None]:
+def _load_frame(store: PartitionStore, part: PartitionSlice, _: Any) -> tuple[Any, int | None]:
     """A DataFrame, straight from the cursor: the documents are never all held."""
-    frame = frame_of(_documents(db, part))
+    frame = frame_of(_documents(store, part))
     return frame, len(frame)  # a row per document
 
 
 def _load_documents(
-    db: Database[Document], part: PartitionSlice, typing_type: Any
+    store: PartitionStore, part: PartitionSlice, typing_type: Any
 ) -> tuple[Any, int | None]:
     """Dicts or pydantic models, as the asset declares."""
-    documents = list(_documents(db, part))
+    documents = list(_documents(store, part))
     loaded = len(documents)
     return from_documents(documents, typing_type), loaded  # consumes ``documents``
 

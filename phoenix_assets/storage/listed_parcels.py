@@ -20,7 +20,8 @@ from phoenix_assets.domain.property import normalize_apn
 from phoenix_assets.storage.collection_failures import day_before
 from phoenix_assets.storage.documents import Document
 from phoenix_assets.storage.partition_store import MANIFEST_COLLECTION
-from phoenix_assets.storage.snapshot_history import SNAPSHOTS_COLLECTION, read_days
+from phoenix_assets.storage.snapshot_history import SNAPSHOTS_COLLECTION
+from phoenix_assets.storage.store import PartitionStore
 
 LISTING_COLLECTIONS: tuple[str, ...] = ("raw_demo_listings", "raw_mls_listings")
 
@@ -30,9 +31,7 @@ def standing_listings(db: Database[Document], day: str) -> dict[str, str]:
     (none when that snapshot is not built)."""
     before = day_before(day)
     listed: dict[str, str] = {}
-    cursor = read_days(
-        db,
-        SNAPSHOTS_COLLECTION,
+    cursor = PartitionStore(db, SNAPSHOTS_COLLECTION).read(
         [before],
         projection={"parcel_number": 1, "postal_code": 1, "standard_status": 1},
     )

@@ -8,9 +8,9 @@
   DbIOManager does); a ``partition_manifest`` entry, written last and removed first,
   marks a partition as complete, so a half-written partition never reads as data.
 
-The IO manager uses these; raw network sources, which add to their partitions and never
-replace them, use ``merge_into_partition`` and ``mark_written`` (and the MLS version log,
-``version_log``).
+``store.PartitionStore`` is the door to these for everything outside ``storage/``: the
+IO manager's replace, the raw network sources' merge and mark (they add to their
+partitions and never replace them; the MLS version log is ``version_log``).
 """
 
 import datetime as dt

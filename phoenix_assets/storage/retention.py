@@ -4,7 +4,7 @@ Raw collections grow by every ZIP's listings and parcels every day; what is deri
 them (snapshots, events, summaries, trends) is small and is the history people read, so
 it is kept for ever. A raw partition is dropped whole: its manifest entry first (so a
 drop cut short leaves the partition "missing", never "complete but empty", as a write
-does), then its documents, with one equality delete per key (see ``delete_partitions``).
+does), then its documents, with one equality delete per key (``PartitionStore.delete``).
 
 The window must stay longer than the Assessor window that ``property_snapshots`` reads
 (``ASSESSOR_WINDOW_DAYS``): a snapshot rebuilt within the kept days still finds every
@@ -26,7 +26,7 @@ from phoenix_assets.domain.snapshots import ASSESSOR_WINDOW_DAYS
 from phoenix_assets.partitions import TIMEZONE
 from phoenix_assets.settings import ConfigError, parse_number_setting
 from phoenix_assets.storage.documents import Document
-from phoenix_assets.storage.partition_store import MANIFEST_COLLECTION, delete_partitions
+from phoenix_assets.storage.store import PartitionStore
 
 PHOENIX_RAW_RETENTION_DAYS = "PHOENIX_RAW_RETENTION_DAYS"
 PHOENIX_DEMO_RAW_RETENTION_DAYS = "PHOENIX_DEMO_RAW_RETENTION_DAYS"
@@ -143,13 +143,7 @@ class RetentionReport:
 def _partition_keys(db: Database[Document], collection: str) -> set[str]:
     """Every day partition of ``collection``: those holding documents and those only in the
     manifest (a day stored empty, or a write that died before its documents)."""
-    keys = {key for key in db[collection].distinct("partition_key") if isinstance(key, str)}
-    keys |= {
-        entry["partition_key"]
-        for entry in db[MANIFEST_COLLECTION].find({"collection": collection}, {"partition_key": 1})
-        if isinstance(entry.get("partition_key"), str)
-    }
-    return {key for key in keys if _DAY_KEY.match(key)}
+    return {key for key in PartitionStore(db, collection).partition_keys() if _DAY_KEY.match(key)}
 
 
 def plan_retention(
@@ -189,16 +183,11 @@ def plan_retention(
 
 def apply_retention(db: Database[Document], plan: RetentionReport) -> RetentionReport:
     """Drop the planned partitions and their manifest entries; report what was dropped."""
-    manifest = db[MANIFEST_COLLECTION]
     dropped = []
     for part in plan.collections:
         if part.collection not in RAW_COLLECTIONS:  # never anything but raw data
             raise ValueError(f"retention only drops raw collections, not {part.collection!r}")
-        documents = 0
-        for key in part.partitions:
-            # Un-mark first: a drop cut short leaves the partition missing, not empty.
-            manifest.delete_one({"_id": f"{part.collection}:{key}"})
-            documents += delete_partitions(db[part.collection], [key])
+        documents = PartitionStore(db, part.collection).delete(part.partitions)
         dropped.append(replace(part, documents=documents))
     return replace(plan, dry_run=False, collections=tuple(dropped))
 

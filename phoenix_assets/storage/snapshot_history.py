@@ -309,10 +309,13 @@ def iter_days(
     keys: Sequence[str],
     query: Mapping[str, Any] | None = None,
     projection: Mapping[str, int] | None = None,
+    compacted: Mapping[str, str] | None = None,
 ) -> Iterator[Document]:
-    """``read_days`` one document at a time, from a cursor."""
+    """``read_days`` one document at a time, from a cursor. ``compacted``: the compacted
+    days (day -> generation) when the caller has read the manifest already."""
     query = dict(query or {})
-    compacted = compacted_generations(db, name, keys)
+    if compacted is None:
+        compacted = compacted_generations(db, name, keys)
     whole = sorted(key for key in keys if key not in compacted)
     if whole:
         yield from db[name].find(

@@ -1,7 +1,6 @@
 """The Mongo IO manager against a real server, through real Dagster materializations."""
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
@@ -13,12 +12,7 @@ from pymongo.database import Database
 
 from phoenix_assets.failures import MissingPartitionError
 from phoenix_assets.pipeline_config import PipelineConfig
-from phoenix_assets.storage.io_manager import (
-    PREVIEW_ROWS,
-    MongoIOManager,
-    StoredRecords,
-    store_records,
-)
+from phoenix_assets.storage.io_manager import MongoIOManager
 from phoenix_assets.storage.mongo_resource import MongoResource
 from phoenix_assets.storage.partition_reader import PartitionReader
 from phoenix_assets.storage.partition_store import (
@@ -480,52 +474,3 @@ def test_a_partition_larger_than_a_batch_is_written_whole_with_one_preview(
     manifest = db[MANIFEST_COLLECTION].find_one({"_id": "many_readings:2026-11-09"})
     assert manifest is not None and manifest["documents"] == count
     assert metadata["preview"].value.count("\n") == 2 + 4  # header, rule, five rows
-
-
-# --- a partition stored as it is built (ids announced first) ----------------------------------
-
-
-def _store_streamed(
-    db: Database[dict], records: Iterator[dict[str, Any]], sensors: list[str], seen: list[str]
-) -> StoredRecords:
-    return store_records(
-        db,
-        "streamed_readings",
-        ["2026-11-09"],
-        records,
-        natural_key=["sensor"],
-        partition_field="day",
-        asset="streamed_readings",
-        run_id="r1",
-        id_fields=({"sensor": sensor, "day": "2026-11-09"} for sensor in sensors),
-        observe=lambda document: seen.append(document["_id"]),
-    )
-
-
-def test_records_announced_by_id_are_read_once_as_they_are_written(db: Database[dict]) -> None:
-    count = INSERT_BATCH + 3
-    rows = _readings("2026-11-09", count)
-    seen: list[str] = []
-    stored = _store_streamed(db, iter(rows), [r["sensor"] for r in rows], seen)
-    assert stored.written == count and len(stored.preview) == PREVIEW_ROWS
-    assert seen == [f"s{i}:2026-11-09" for i in range(count)], "each document observed, in order"
-    assert db["streamed_readings"].count_documents({"partition_key": "2026-11-09"}) == count
-    manifest = db[MANIFEST_COLLECTION].find_one({"_id": "streamed_readings:2026-11-09"})
-    assert manifest is not None and manifest["documents"] == count
-
-
-@pytest.mark.parametrize(
-    ("sensors", "message"),
-    [(["s0", "s1"], "was not among the ids announced"), (["s0", "s1", "s2", "s9"], "never came")],
-)
-def test_records_that_differ_from_the_ids_announced_leave_the_partition_missing(
-    db: Database[dict], sensors: list[str], message: str
-) -> None:
-    seen: list[str] = []
-    _store_streamed(db, iter(_readings("2026-11-09")), ["s0", "s1", "s2"], seen)
-    with pytest.raises(ValueError, match=message):
-        _store_streamed(db, iter(_readings("2026-11-09")), sensors, seen)
-    # Never marked complete: readers see the day as missing, and a re-run replaces it.
-    assert db[MANIFEST_COLLECTION].find_one({"_id": "streamed_readings:2026-11-09"}) is None
-    with pytest.raises(ValueError, match="occur more than once"):
-        _store_streamed(db, iter(_readings("2026-11-09")), ["s0", "s0", "s1"], seen)

@@ -33,7 +33,6 @@ from phoenix_assets.quality.bounds import hard_bound_violation
 from phoenix_assets.quality.settings import HardBounds, QualitySettings
 from phoenix_assets.sources.mls import MISSING_KEY_PREFIX, parse_timestamp
 from phoenix_assets.storage.documents import Document
-from phoenix_assets.storage.io_manager import PREVIEW_ROWS, StoredRecords, store_records
 from phoenix_assets.storage.mongo_resource import MongoResource
 from phoenix_assets.storage.partition_reader import PartitionReader
 from phoenix_assets.storage.partition_store import (
@@ -43,16 +42,13 @@ from phoenix_assets.storage.partition_store import (
     MATCHING,
     NATURAL_KEY,
     PARTITION_FIELD,
-    holds_anything,
-    latest_by_source_id,
-    manifest_entry,
-    partition_documents,
 )
 from phoenix_assets.storage.quarantine import (
     quarantine_entry,
     quarantined_source_ids,
     replace_quarantine,
 )
+from phoenix_assets.storage.store import PREVIEW_ROWS, PartitionStore, StoredRecords
 from phoenix_assets.storage.version_log import (
     dated_by_source,
     log_read_at,
@@ -175,7 +171,9 @@ def _latest_parcels(
     if not apns:
         return {}
     start = (day - dt.timedelta(days=ASSESSOR_WINDOW_DAYS)).isoformat()
-    latest = latest_by_source_id(db, ASSESSOR_ASSET, apns, since=start, before=day.isoformat())
+    latest = PartitionStore(db, ASSESSOR_ASSET).latest_by_source_id(
+        apns, since=start, before=day.isoformat()
+    )
     adapted = _Adapting(bounds)(latest.values(), day)
     return {p.parcel_number: p for p in adapted if p.parcel_number}
 
@@ -295,13 +293,15 @@ def property_snapshots(
     adapt = _Adapting(hard_bounds)
     first_day = dt.date.fromisoformat(context.partition_keys[0])
     previous_key = (first_day - dt.timedelta(days=1)).isoformat()
-    previous_entry = manifest_entry(db, ASSET_NAME, previous_key)
+    snapshots = PartitionStore(db, ASSET_NAME)
+    previous_entry = snapshots.entry(previous_key)
     carried, why = _carried_versions(db, previous_key, previous_entry, previous_snapshots)
     state_from = "the day before's snapshot" if carried is not None else f"the version log ({why})"
-    if carried is None and holds_anything(db, INCREMENTAL_ASSET):
+    if carried is None and PartitionStore(db, INCREMENTAL_ASSET).holds_anything():
         # Only worth a warning when MLS data exists: the whole log is read instead.
         context.log.warning(f"{why}: the MLS state of {first_day} is read from its log")
     checks = SnapshotChecks(db, snapshot_quality, pipeline.zip_code_list)
+    assessor = PartitionStore(db, ASSESSOR_ASSET)
     stored = StoredRecords(ASSET_NAME, [])
     by_source: Counter[str] = Counter()
     for partition_key in context.partition_keys:
@@ -329,7 +329,7 @@ def property_snapshots(
                 if record is not None:
                     snapshot.add_listing(as_of(record, day))
         del versions
-        parcels_today = adapt(partition_documents(db, ASSESSOR_ASSET, partition_key), day)
+        parcels_today = adapt(assessor.day_documents(partition_key), day)
         merged = snapshot.merged(
             parcels_today=parcels_today,
             latest_parcels=_latest_parcels(db, snapshot.listed_parcels, day, hard_bounds),
@@ -346,9 +346,7 @@ def property_snapshots(
             by_source.update(document.get("sources") or [])
 
         stored.add(
-            store_records(
-                db,
-                ASSET_NAME,
+            snapshots.store(
                 [partition_key],
                 merged,
                 natural_key=SNAPSHOT_KEY,

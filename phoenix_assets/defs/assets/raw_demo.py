@@ -16,9 +16,9 @@ from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.pipeline_config import PipelineConfig
 from phoenix_assets.sources.demo import DEMO_SOURCE, demo_listing_keys, demo_listings
 from phoenix_assets.sources.envelope import raw_document
-from phoenix_assets.storage.io_manager import PREVIEW_ROWS, StoredRecords, store_records
 from phoenix_assets.storage.mongo_resource import MongoResource
 from phoenix_assets.storage.partition_store import NATURAL_KEY, SOURCE
+from phoenix_assets.storage.store import PREVIEW_ROWS, PartitionStore, StoredRecords
 
 ASSET_NAME = "raw_demo_listings"
 # The storage contract's natural key of a raw document (``demo:<ListingKey>:<day>``).
@@ -58,7 +58,7 @@ def raw_demo_listings(
     A range is generated and stored one day at a time, and a day one ZIP at a time.
     """
     started = time.monotonic()
-    db = mongo.get_database()
+    store = PartitionStore(mongo.get_database(), ASSET_NAME)
     enabled = DEMO_SOURCE in pipeline.source_list
     stored = StoredRecords(ASSET_NAME, [])
     per_zip: dict[str, int] = {}
@@ -67,9 +67,7 @@ def raw_demo_listings(
     for partition_key in context.partition_keys:
         day = dt.date.fromisoformat(partition_key)
         stored.add(
-            store_records(
-                db,
-                ASSET_NAME,
+            store.store(
                 [partition_key],
                 _day_documents(day, zip_codes, pipeline.demo_scale, per_zip),
                 natural_key=RAW_KEY,

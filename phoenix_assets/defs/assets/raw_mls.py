@@ -23,7 +23,7 @@ from phoenix_assets.sources.envelope import raw_document
 from phoenix_assets.sources.mls import ZipWindow, collect_listings, modification_time
 from phoenix_assets.sources.source_resources import MlsResoResource
 from phoenix_assets.storage.mongo_resource import MongoResource
-from phoenix_assets.storage.partition_store import mark_written
+from phoenix_assets.storage.store import PartitionStore
 from phoenix_assets.storage.version_log import (
     append_versions,
     baseline_zips,
@@ -126,7 +126,7 @@ def raw_mls_listings(
         for record in result.records
     )
     appended = append_versions(db, ASSET, versions, stored_at=now)
-    mark_written(db, ASSET, partitions, run_id=context.run.run_id)
+    PartitionStore(db, ASSET).mark_written(partitions, run_id=context.run.run_id)
     failed = set(result.zip_codes_failed)
     inventories = [z for z, w in windows.items() if w.inventory and z not in failed]
     # Only after its versions are stored: a baseline promises the inventory is in the log.

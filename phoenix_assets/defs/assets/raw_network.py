@@ -33,11 +33,10 @@ from phoenix_assets.storage.partition_store import (
     NATURAL_KEY,
     SOURCE,
     assign_ids,
-    mark_written,
-    merge_into_partition,
     partitions_label,
     write_metadata,
 )
+from phoenix_assets.storage.store import PartitionStore
 
 RAW_NATURAL_KEY = ["source", "source_id"]
 
@@ -82,7 +81,7 @@ def store_raw(
     """Add the collection's records to the run's raw partition; return the metadata.
 
     Raw data is never deleted by a run: a record collected again replaces its earlier
-    copy of the same day, every other stored record stays (see ``merge_into_partition``),
+    copy of the same day, every other stored record stays (see ``PartitionStore.merge``),
     and the range's earlier days are only marked collected. ``result`` None means the
     source did not run (disabled or not configured): downstream assets then see
     "nothing collected", not "never ran".
@@ -111,8 +110,9 @@ def store_raw(
         asset=asset,
     )
     run_id = context.run.run_id
-    replaced = merge_into_partition(db, asset, day, documents, key_field="source_id", run_id=run_id)
-    mark_written(db, asset, partitions[:-1], run_id=run_id)
+    store = PartitionStore(db, asset)
+    replaced = store.merge(day, documents, key_field="source_id", run_id=run_id)
+    store.mark_written(partitions[:-1], run_id=run_id)
     metadata = write_metadata(db.name, asset, partitions, documents, replaced)
     if result is not None:
         metadata.update(raw_collection_metadata(db.name, asset, partitions, result))
@@ -173,7 +173,7 @@ def skip_unless_ready(
         context.log.info(f"source {source!r} skipped: {what_to_set}")
     if append_only:
         partitions = list(context.partition_keys)
-        mark_written(db, asset, partitions, run_id=context.run.run_id)
+        PartitionStore(db, asset).mark_written(partitions, run_id=context.run.run_id)
         metadata: dict[str, Any] = {"collection": f"{db.name}.{asset}", "documents_written": 0}
     else:
         metadata = store_raw(

@@ -35,13 +35,8 @@ from phoenix_assets.quality import integrity, inventory, profile
 from phoenix_assets.quality.settings import QualitySettings
 from phoenix_assets.quality.verdict import Verdict
 from phoenix_assets.storage.documents import Document, to_document
-from phoenix_assets.storage.partition_store import (
-    collection_name,
-    manifest_entries,
-    partition_projection,
-    written_partitions,
-)
-from phoenix_assets.storage.snapshot_history import read_days
+from phoenix_assets.storage.partition_store import collection_name, partition_projection
+from phoenix_assets.storage.store import PartitionStore
 
 ASSET = dg.AssetKey("property_snapshots")
 COLLECTION = collection_name(ASSET)
@@ -166,12 +161,13 @@ def _on_market_days_before(
     ``counted``; the others are read once, two fields of each document.
     """
     before = {key: inventory.day_before(key) for key in keys}
-    stored = written_partitions(db, COLLECTION, sorted(set(before.values())))
+    snapshots = PartitionStore(db, COLLECTION)
+    stored = set(snapshots.written(sorted(set(before.values()))))
     to_read = sorted(stored - set(counted))
     read: dict[str, Counter[str]] = {key: Counter() for key in to_read}
     # Whole, or from the snapshot history when the day has been compacted.
-    for document in read_days(
-        db, COLLECTION, to_read, projection=partition_projection(inventory.INVENTORY_FIELDS)
+    for document in snapshots.read(
+        to_read, projection=partition_projection(inventory.INVENTORY_FIELDS)
     ):
         counts = read.get(document.get("partition_key", ""))
         if counts is not None:
@@ -233,7 +229,7 @@ def _evaluate(
 
 def _stored_counts(db: Database[Document], keys: Sequence[str]) -> dict[str, int]:
     """Documents per completely written partition, from the storage's manifest."""
-    entries = manifest_entries(db, COLLECTION, keys, ["documents"])
+    entries = PartitionStore(db, COLLECTION).entries(keys, ["documents"])
     return {key: int(entry.get("documents") or 0) for key, entry in entries.items()}
 
 
@@ -268,7 +264,7 @@ def _schema_and_store(verdict: Verdict, stored: int | None) -> Verdict:
 
 class DayReading:
     """What the checks take from each of a day's documents as it is written (call it
-    with each one, e.g. as ``store_records``' ``observe``): the schema rule's tally, the
+    with each one, e.g. as ``PartitionStore.store``'s ``observe``): the schema rule's tally, the
     rule fields as tuples (a day of 50,000 properties as dicts was ~30 MB more), the
     on-market inventory."""
 
