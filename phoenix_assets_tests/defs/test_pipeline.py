@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from pymongo.database import Database
 
+from phoenix_assets.defs.assets.market import METRO_HEADLINE
 from phoenix_assets.domain.adapters import property_from_reso
 from phoenix_assets.domain.merge import LIVE_RECORDS
 from phoenix_assets.domain.property import Property
@@ -193,6 +194,26 @@ def test_a_backfill_range_in_one_run_equals_day_by_day_runs(
     assert result.success
     ranged = sorted(db["daily_market_summary"].find({}, {"_id": 1, "active_listings": 1}), key=str)
     assert ranged == by_day
+    # Each day's materialization shows that day's metro figures, not the range's last day's.
+    shown = {
+        str(materialization.partition): {
+            key: value.value
+            for key, value in materialization.metadata.items()
+            if key.startswith("metro_")
+        }
+        for materialization in result.asset_materializations_for_node("daily_market_summary")
+    }
+    stored = {
+        day: {
+            f"metro_{name}": value
+            for name in METRO_HEADLINE
+            if (value := db["daily_market_summary"].find_one({"_id": f"metro:{day}"})[name])
+            is not None
+        }
+        for day in DAYS
+    }
+    assert shown == stored
+    assert stored[DAYS[0]] != stored[DAYS[1]]  # else the check above proves nothing
 
 
 def test_an_unreachable_mongo_fails_fast_with_the_password_masked() -> None:

@@ -25,13 +25,17 @@ from phoenix_assets.storage.collection_failures import read_shortfalls
 from phoenix_assets.storage.mongo_resource import MongoResource
 from phoenix_assets.storage.partition_store import COLUMNS, NATURAL_KEY
 
+# The metro's figures a daily summary's materialization shows, as `metro_<name>`.
+METRO_HEADLINE = ("active_listings", "new_listings", "closed_sales", "median_list_price")
 
-def _metro_headline(rows: pd.DataFrame, columns: list[str]) -> dict[str, float | int | None]:
-    metro = rows[rows["area"] == METRO]
+
+def _metro_headline(rows: pd.DataFrame, day: str) -> dict[str, float | int]:
+    """The metro's figures of ``day``, as its materialization shows them."""
+    metro = rows[(rows["area"] == METRO) & (rows["partition_key"] == day)]
     if metro.empty:
         return {}
-    last = metro.iloc[-1]
-    return {name: (None if pd.isna(last[name]) else last[name].item()) for name in columns}
+    row = metro.iloc[-1]
+    return {f"metro_{name}": row[name].item() for name in METRO_HEADLINE if not pd.isna(row[name])}
 
 
 @dg.asset(
@@ -86,15 +90,16 @@ def daily_market_summary(
         )
     ]
     summary = pd.DataFrame.from_records(rows)
-    headline = _metro_headline(
-        summary, ["active_listings", "new_listings", "closed_sales", "median_list_price"]
-    )
     partial = sorted({f"{s.zip_code} ({s.day})" for s in shortfalls if s.records_read})
     if partial:
         context.log.warning(f"figures of partly collected ZIP codes, marked: {partial}")
+    # Each day of a range shows its own metro figures, not the range's last day's.
+    for partition_key in context.partition_keys:
+        context.add_asset_metadata(
+            _metro_headline(summary, partition_key), partition_key=partition_key
+        )
     context.add_output_metadata(
-        {f"metro_{name}": value for name, value in headline.items() if value is not None}
-        | {
+        {
             "zip_codes_partly_collected": dg.MetadataValue.json(partial),
             "zip_codes_not_collected": dg.MetadataValue.json(
                 sorted({f"{s.zip_code} ({s.day})" for s in shortfalls if not s.records_read})
