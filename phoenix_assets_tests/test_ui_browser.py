@@ -38,6 +38,7 @@ from phoenix_assets.defs.assets.market import METRO_HEADLINE
 from phoenix_assets.partitions import daily_partitions
 from phoenix_assets.reports.quality import CheckOutcome, read_check_outcomes
 from phoenix_assets_tests.delivery.smtp_server import free_port
+from phoenix_assets_tests.processes import stop_process_group
 
 CHROMIUM = Path("/usr/bin/chromium")
 VIEWPORT = {"width": 1400, "height": 1200}
@@ -178,12 +179,7 @@ def _phoenix_assets_ui(cwd: Path, port: int) -> Iterator[str]:
         print(f"phoenix-assets ui log: {log_path}")
         raise
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process, signal.SIGINT, timeout=60)
 
 
 def _js_number(value: float | int) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from phoenix_assets_tests.defs.test_definitions import EXPECTED_ASSETS
+from phoenix_assets_tests.processes import stop_process_group
 
 ASSET_QUERY = "{ assetNodes { assetKey { path } groupName } }"
 
@@ -52,10 +53,5 @@ def test_the_webserver_lists_the_assets_over_graphql(
         groups = {node["groupName"] for node in nodes}
         assert {"raw", "properties", "market"} <= groups
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process, signal.SIGTERM, timeout=20)
         log.close()

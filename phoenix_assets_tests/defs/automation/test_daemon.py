@@ -22,6 +22,7 @@ from pymongo.database import Database
 
 from phoenix_assets.defs.automation.missed_days import due_days
 from phoenix_assets.defs.automation.settings import MissedDaySettings
+from phoenix_assets_tests.processes import stop_process_group
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 SENSOR = "missed_day_backfill"
@@ -148,9 +149,4 @@ def test_the_daemon_backfills_a_missed_day_and_what_it_feeds_once(
             assert len(instance.get_backfills()) == 1
             assert _latest_storage_ids(instance, RAW_ASSETS + DERIVED_ASSETS, days) == after
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process, signal.SIGTERM, timeout=30)
