@@ -165,10 +165,16 @@ def _print_reports() -> None:
 
 
 def open_ui(extra: Sequence[str]) -> int:
-    """Start ``dagster dev`` on this code location with the project's DAGSTER_HOME."""
+    """Start ``dagster dev`` on this code location with the project's DAGSTER_HOME.
+
+    Through the project's ``workspace.yaml``, so the code location is named
+    ``phoenix_assets`` as in every other way of serving it (``dg dev``, the compose
+    stack): what the instance keeps per location (a sensor or schedule switched on or
+    off by hand) is the same whichever one a user starts."""
     prepare_dagster_home()
     dagster = Path(sys.executable).with_name("dagster")
-    command = [str(dagster), "dev", "-m", "phoenix_assets.definitions", *extra]
+    workspace = PROJECT_ROOT / "workspace.yaml"
+    command = [str(dagster), "dev", "-w", str(workspace), *extra]
     os.execv(command[0], command)
     return 0  # not reached
 

@@ -17,7 +17,8 @@ def test_ui_passes_every_other_option_to_dagster_dev(
     monkeypatch.setattr(os, "execv", lambda path, argv: launched.append(list(argv)))
     cli.main(["ui", "-p", "3917", "-h", "127.0.0.1"])
     (argv,) = launched
-    assert argv[1:] == ["dev", "-m", "phoenix_assets.definitions", "-p", "3917", "-h", "127.0.0.1"]
+    workspace = str(cli.PROJECT_ROOT / "workspace.yaml")
+    assert argv[1:] == ["dev", "-w", workspace, "-p", "3917", "-h", "127.0.0.1"]
     assert (tmp_path / "home" / "dagster.yaml").exists()  # the project's instance config
 
 
