@@ -14,6 +14,10 @@ The recipe (see the project's container notes):
   dagster-docker's DockerRunLauncher uses) and docker-compose an engine to talk to:
   ``DOCKER_HOST=unix:///that/socket``.
 
+Stand-ins for the other images the compose stack names (``postgres:16``, ``mongo:7``),
+built from the recipes under ``standins/`` on the same base image, are here too
+(:func:`ensure_standins`), for ``test_compose_stack.py``.
+
 Used by ``test_container.py``; also a command for a person::
 
     python -m phoenix_assets_tests.deploy.podman_env build   # podman, base image, image
@@ -28,14 +32,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator, Sequence
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +69,15 @@ runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 """
+# The build context .dockerignore allows (kept in step with it): the image is rebuilt
+# only when one of these, or the base image, changed. (podman 4.3 here does not reuse
+# the builder stage's layers, so even an unchanged tree costs a ~2-minute build.)
+BUILD_CONTEXT_FILES = ("Dockerfile", ".dockerignore", "pyproject.toml", "uv.lock", "README.md")
+BUILD_CONTEXT_DIRS = ("phoenix_assets",)
+CONTEXT_DIGEST_LABEL = "org.phoenix-assets.context-digest"
+STANDINS_DIR = Path(__file__).resolve().with_name("standins")
+# The recipe digest an image was built from: a stand-in is rebuilt only when it changed.
+STANDIN_RECIPE_LABEL = "org.phoenix-assets.stand-in-recipe"
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 HOST_EXTRA_CAS = Path("/usr/local/share/ca-certificates")
 
@@ -260,10 +277,17 @@ class Podman:
     # ------------------------------------------------------------------ images, containers
 
     def build(
-        self, tag: str = DEFAULT_TAG, context: Path = REPO_ROOT, log: Path | None = None
+        self,
+        tag: str = DEFAULT_TAG,
+        context: Path = REPO_ROOT,
+        log: Path | None = None,
+        *,
+        build_args: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> float:
-        """``podman build`` the Dockerfile (docker format, so HEALTHCHECK is kept);
-        returns the seconds it took. The output goes to ``log`` when given."""
+        """``podman build`` the Dockerfile (docker format, so HEALTHCHECK is kept), or the
+        context's Containerfile; returns the seconds it took. The output goes to ``log``
+        when given."""
         started = time.monotonic()
         command = [
             "build",
@@ -273,6 +297,16 @@ class Podman:
             "host",
             "--label",
             f"{TEST_IMAGE_LABEL}=1",
+            *(
+                arg
+                for key, value in (labels or {}).items()
+                for arg in ("--label", f"{key}={value}")
+            ),
+            *(
+                arg
+                for key, value in (build_args or {}).items()
+                for arg in ("--build-arg", f"{key}={value}")
+            ),
             "-t",
             tag,
             str(context),
@@ -294,6 +328,31 @@ class Podman:
         # Earlier builds' images, untagged by this one, go; the build cache stays.
         self.run(["image", "prune", "-f", "--filter", f"label={TEST_IMAGE_LABEL}=1"], check=False)
         return time.monotonic() - started
+
+    def image_label(self, name: str, label: str) -> str | None:
+        done = self.run(
+            ["image", "inspect", "--format", f'{{{{index .Labels "{label}"}}}}', name], check=False
+        )
+        value = done.stdout.strip()
+        return value if done.returncode == 0 and value and value != "<no value>" else None
+
+    def ensure_standin(
+        self,
+        tag: str,
+        context: Path,
+        *,
+        build_args: Mapping[str, str] | None = None,
+        log: Path | None = None,
+    ) -> float:
+        """Build the stand-in image ``tag`` from the recipe in ``context`` unless an image
+        of that name was built from this very recipe; the seconds it took (0 when cached)."""
+        digest = recipe_digest(context, build_args or {})
+        if self.image_label(tag, STANDIN_RECIPE_LABEL) == digest:
+            return 0.0
+        _log(f"building the stand-in {tag} from {context}")
+        return self.build(
+            tag, context, log, build_args=build_args, labels={STANDIN_RECIPE_LABEL: digest}
+        )
 
     def image_size(self, tag: str) -> int:
         out = self.run(["image", "inspect", "--format", "{{.Size}}", tag]).stdout
@@ -327,9 +386,11 @@ class Podman:
             time.sleep(0.25)
 
     @contextlib.contextmanager
-    def service(self, socket_path: Path) -> Iterator[str]:
+    def service(self, socket_path: Path, *, mode: int | None = None) -> Iterator[str]:
         """``podman system service`` on ``socket_path`` for the docker SDK; yields the
-        DOCKER_HOST value and stops the service (by its pid) afterwards."""
+        DOCKER_HOST value and stops the service (by its pid) afterwards. ``mode`` sets
+        the socket's permissions (podman's own podman.socket unit uses 0660: root and
+        its group, which containers given that group through ``group_add`` can use)."""
         socket_path.parent.mkdir(parents=True, exist_ok=True)
         socket_path.unlink(missing_ok=True)
         uri = f"unix://{socket_path}"
@@ -350,11 +411,176 @@ class Podman:
                         f"{socket_path.with_suffix('.log').read_text()}"
                     )
                 time.sleep(0.05)
+            if mode is not None:
+                socket_path.chmod(mode)
             yield uri
         finally:
             stop_process(process)
             log.close()
             socket_path.unlink(missing_ok=True)
+
+
+class HealthChecks:
+    """Runs the health checks of running containers, as a Docker engine does.
+
+    Podman without systemd (these machines) schedules no health checks of its own (it
+    would use systemd timers): a container stays ``starting`` forever, and compose's
+    ``depends_on: condition: service_healthy`` never holds. This thread plays that part
+    for the containers ``filters`` select (``podman ps --filter`` values): each one's
+    check (``podman healthcheck run``, which records the result, its failing streak and
+    the start period as podman does) first ``Interval`` after the container is seen
+    running, then every ``Interval``, as Docker runs them.
+    """
+
+    def __init__(self, podman: Podman, filters: Sequence[str], poll_seconds: float = 1.0):
+        self.podman = podman
+        self.filters = list(filters)
+        self.poll_seconds = poll_seconds
+        self._due: dict[str, float] = {}
+        self._intervals: dict[str, float | None] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="health-checks", daemon=True)
+
+    def __enter__(self) -> HealthChecks:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
+
+    def _interval(self, cid: str) -> float | None:
+        if cid not in self._intervals:
+            done = self.podman.run(
+                ["inspect", "--format", "{{json .Config.Healthcheck}}", cid], check=False
+            )
+            interval = None
+            if done.returncode == 0 and done.stdout.strip() not in ("", "null"):
+                config = json.loads(done.stdout)
+                if config.get("Test") and config["Test"][0] != "NONE":
+                    # Nanoseconds; Docker's default is 30 s.
+                    interval = (config.get("Interval") or 30_000_000_000) / 1e9
+            self._intervals[cid] = interval
+        return self._intervals[cid]
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            args = ["ps", "-q", "--no-trunc"]
+            for value in self.filters:
+                args += ["--filter", value]
+            running = self.podman.run(args, check=False, timeout=60).stdout.split()
+            now = time.monotonic()
+            for cid in running:
+                interval = self._interval(cid)
+                if interval is None:
+                    continue
+                due = self._due.setdefault(cid, now + interval)
+                if now >= due:
+                    self._due[cid] = now + interval
+                    self.podman.run(["healthcheck", "run", cid], check=False, timeout=120)
+            for cid in set(self._due) - set(running):
+                del self._due[cid]  # stopped: a restart starts its schedule again
+            self._stop.wait(self.poll_seconds)
+
+
+def ensure_compose(*, install: bool = True) -> str:
+    """The path of Debian's ``docker-compose`` (1.29), installed with apt-get when it is
+    missing and this process is root."""
+    found = shutil.which("docker-compose")
+    if found:
+        return found
+    if not install or not _is_root() or shutil.which("apt-get") is None:
+        raise PodmanUnavailable(
+            "docker-compose not installed and cannot be installed here "
+            "(apt-get install docker-compose, as root)"
+        )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    _log("installing docker-compose with apt-get")
+    for command in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "docker-compose"],
+    ):
+        try:
+            done = subprocess.run(command, env=env, capture_output=True, timeout=900)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise PodmanUnavailable(f"docker-compose could not be installed: {exc}") from exc
+        if done.returncode != 0:
+            raise PodmanUnavailable(
+                f"docker-compose could not be installed: `{' '.join(command)}` exited "
+                f"{done.returncode}: {_tail(done.stderr, 600)}"
+            )
+    found = shutil.which("docker-compose")
+    if not found:
+        raise PodmanUnavailable("apt-get gave no docker-compose binary")
+    return found
+
+
+def files_digest(root: Path, files: Iterable[Path], extra: Mapping[str, str]) -> str:
+    """A digest of ``files`` (names under ``root``, modes and contents) and ``extra``."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(oct(path.stat().st_mode & 0o777).encode())
+        digest.update(path.read_bytes())
+    for key in sorted(extra):
+        digest.update(f"{key}={extra[key]}".encode())
+    return digest.hexdigest()[:16]
+
+
+def recipe_digest(context: Path, build_args: Mapping[str, str]) -> str:
+    """A digest of every file of a build context and the build arguments."""
+    return files_digest(context, (p for p in context.rglob("*") if p.is_file()), build_args)
+
+
+def context_digest(podman: Podman, root: Path = REPO_ROOT) -> str:
+    """A digest of what the Dockerfile's build sees: the files .dockerignore lets in
+    (bytecode aside), the Dockerfile, and the base image's id."""
+    files = [root / name for name in BUILD_CONTEXT_FILES]
+    for folder in BUILD_CONTEXT_DIRS:
+        files += [
+            path
+            for path in (root / folder).rglob("*")
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+        ]
+    base = podman.run(["image", "inspect", "--format", "{{.Id}}", BASE_IMAGE], check=False)
+    return files_digest(root, files, {"base": base.stdout.strip()})
+
+
+def locked_version(package: str, lock: Path = REPO_ROOT / "uv.lock") -> str:
+    """The version of ``package`` that uv.lock pins."""
+    for entry in tomllib.loads(lock.read_text())["package"]:
+        if entry["name"] == package:
+            return str(entry["version"])
+    raise LookupError(f"{package} is not in {lock}")
+
+
+# The images docker-compose.yml names that cannot be pulled here, and the recipes of
+# their stand-ins (see each Containerfile for what it is and is not).
+STANDIN_IMAGES = {
+    "docker.io/library/postgres:16": STANDINS_DIR / "postgres",
+    "docker.io/library/mongo:7": STANDINS_DIR / "mongo",
+}
+
+
+def ensure_standins(podman: Podman, log_dir: Path | None = None) -> dict[str, float]:
+    """The stand-ins for ``postgres:16`` and ``mongo:7`` (on the base image stand-in);
+    the seconds each build took (0 when the image was already built from its recipe)."""
+    podman.ensure_base_image()
+    mongo_args = {
+        "NX_27017_VERSION": locked_version("nx-27017"),
+        "NEOSQLITE_VERSION": locked_version("neosqlite"),
+        "PYMONGO_VERSION": locked_version("pymongo"),
+    }
+    timings: dict[str, float] = {}
+    for tag, context in STANDIN_IMAGES.items():
+        name = context.name
+        timings[f"{name}_standin_s"] = podman.ensure_standin(
+            tag,
+            context,
+            build_args=mongo_args if name == "mongo" else None,
+            log=log_dir / f"{name}-build.log" if log_dir else None,
+        )
+    return timings
 
 
 def stop_process(process: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
@@ -375,13 +601,22 @@ def prepare(
     state_dir: Path, tag: str = DEFAULT_TAG, *, build_log: Path | None = None
 ) -> tuple[Podman, dict[str, float]]:
     """podman (installed if needed), the base image stand-in, and the image ``tag`` built
-    from the repository's Dockerfile. Returns podman and the seconds each step took."""
+    from the repository's Dockerfile (not again when ``tag`` was built from this very
+    context, see :func:`context_digest`). Returns podman and the seconds each step took
+    (``build_s`` 0 when the image was up to date)."""
     timings: dict[str, float] = {}
     started = time.monotonic()
     podman = Podman.create(state_dir)
     timings["podman_ready_s"] = time.monotonic() - started
     timings["base_image_s"] = podman.ensure_base_image()
-    timings["build_s"] = podman.build(tag, REPO_ROOT, log=build_log)
+    digest = context_digest(podman)
+    if podman.image_label(tag, CONTEXT_DIGEST_LABEL) == digest:
+        _log(f"{tag} is up to date (context {digest})")
+        timings["build_s"] = 0.0
+    else:
+        timings["build_s"] = podman.build(
+            tag, REPO_ROOT, log=build_log, labels={CONTEXT_DIGEST_LABEL: digest}
+        )
     return podman, timings
 
 
