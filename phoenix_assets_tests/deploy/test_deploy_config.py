@@ -225,6 +225,28 @@ def test_helm_values_run_this_image_as_a_user_deployment_with_secrets_from_kuber
     assert "postgresqlPassword" not in values["postgresql"]
 
 
+@pytest.mark.parametrize(
+    "scheme",
+    [
+        pytest.param(
+            _yaml(DOCKER / "dagster.yaml")["storage"]["postgres"]["postgres_db"].get("scheme"),
+            id="compose",
+        ),
+        pytest.param(_yaml(HELM / "values.yaml")["postgresql"].get("postgresqlScheme"), id="helm"),
+    ],
+)
+def test_dagsters_postgres_storage_names_a_driver_the_image_has(scheme: str | None) -> None:
+    """The run workers, the webserver and the daemon open Dagster's Postgres storage with
+    this URL scheme: its driver must be among the image's packages (the ``deploy``
+    extra, installed here too). A plain ``postgresql`` means psycopg 3 to SQLAlchemy 2.1,
+    which the image does not have."""
+    import sqlalchemy
+
+    assert scheme, "set the Postgres scheme (the default driver is not installed)"
+    engine = sqlalchemy.create_engine(f"{scheme}://user:secret@localhost:5432/dagster")
+    engine.dispose()  # never connected: the driver imported is what is checked
+
+
 # --------------------------------------------------------------------------- workflows
 
 
