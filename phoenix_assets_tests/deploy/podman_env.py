@@ -100,6 +100,25 @@ def _is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
+def _apt_get_install(packages: Sequence[str], *, what: str) -> None:
+    """``apt-get install`` these packages; PodmanUnavailable naming ``what`` if it fails."""
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    _log(f"installing {' '.join(packages)} with apt-get")
+    for command in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", *packages],
+    ):
+        try:
+            done = subprocess.run(command, env=env, capture_output=True, timeout=900)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise PodmanUnavailable(f"{what} could not be installed: {exc}") from exc
+        if done.returncode != 0:
+            raise PodmanUnavailable(
+                f"{what} could not be installed: `{' '.join(command)}` exited "
+                f"{done.returncode}: {_tail(done.stderr, 600)}"
+            )
+
+
 def ensure_podman(*, install: bool = True) -> str:
     """The path of ``podman``, installing it (and buildah, runc, debootstrap ...) with
     apt-get when it is missing and this process is root."""
@@ -112,21 +131,7 @@ def ensure_podman(*, install: bool = True) -> str:
         raise PodmanUnavailable("podman not installed and cannot be installed: not root")
     if shutil.which("apt-get") is None:
         raise PodmanUnavailable("podman not installed and cannot be installed: no apt-get")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    _log(f"installing {' '.join(APT_PACKAGES)} with apt-get")
-    for command in (
-        ["apt-get", "update", "-qq"],
-        ["apt-get", "install", "-y", "-qq", *APT_PACKAGES],
-    ):
-        try:
-            done = subprocess.run(command, env=env, capture_output=True, timeout=900)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise PodmanUnavailable(f"podman could not be installed: {exc}") from exc
-        if done.returncode != 0:
-            raise PodmanUnavailable(
-                f"podman could not be installed: `{' '.join(command)}` exited "
-                f"{done.returncode}: {_tail(done.stderr, 600)}"
-            )
+    _apt_get_install(APT_PACKAGES, what="podman")
     found = shutil.which("podman")
     if not found:
         raise PodmanUnavailable("podman could not be installed: apt-get gave no podman binary")
@@ -494,21 +499,7 @@ def ensure_compose(*, install: bool = True) -> str:
             "docker-compose not installed and cannot be installed here "
             "(apt-get install docker-compose, as root)"
         )
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    _log("installing docker-compose with apt-get")
-    for command in (
-        ["apt-get", "update", "-qq"],
-        ["apt-get", "install", "-y", "-qq", "docker-compose"],
-    ):
-        try:
-            done = subprocess.run(command, env=env, capture_output=True, timeout=900)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise PodmanUnavailable(f"docker-compose could not be installed: {exc}") from exc
-        if done.returncode != 0:
-            raise PodmanUnavailable(
-                f"docker-compose could not be installed: `{' '.join(command)}` exited "
-                f"{done.returncode}: {_tail(done.stderr, 600)}"
-            )
+    _apt_get_install(["docker-compose"], what="docker-compose")
     found = shutil.which("docker-compose")
     if not found:
         raise PodmanUnavailable("apt-get gave no docker-compose binary")

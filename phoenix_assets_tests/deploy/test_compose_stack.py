@@ -39,7 +39,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -56,6 +55,7 @@ import pytest
 from phoenix_assets.defs.automation.missed_days import SCHEDULED_DELAY, due_days
 from phoenix_assets.defs.automation.settings import MissedDaySettings
 from phoenix_assets.partitions import TIMEZONE
+from phoenix_assets_tests.delivery.smtp_server import free_port
 from phoenix_assets_tests.deploy import podman_env
 
 pytestmark = [pytest.mark.container, pytest.mark.timeout(2400)]
@@ -80,13 +80,6 @@ RUN_TIMEOUT = 600.0
 # On Docker the webserver is healthy at its first check, 30 s after it starts, which
 # waits for the user code's first check (30 s), which waits for the databases' (10 s).
 UP_TO_HEALTHY_TARGET = 240.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _stack_env_file(path: Path, overrides: Mapping[str, str]) -> None:
@@ -460,7 +453,7 @@ def test_compose_stack_runs_a_day_and_a_sensor_backfill_and_keeps_its_history(
     day_by_hand, day_missed = window
 
     project = f"phxstack{uuid.uuid4().hex[:8]}"
-    ui_port = _free_port()
+    ui_port = free_port()
     socket_path = state_dir / "podman.sock"
     env_file = tmp_path / "stack.env"
     _stack_env_file(

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ import pytest
 import yaml
 from pymongo import MongoClient
 
+from phoenix_assets_tests.delivery.smtp_server import free_port
 from phoenix_assets_tests.deploy import podman_env
 
 pytestmark = [pytest.mark.container, pytest.mark.timeout(2700)]
@@ -35,13 +35,6 @@ ZIP_CODE = "85018"
 JOB = "daily_pipeline"
 STARTUP_TARGET_SECONDS = 30
 RUN_TIMEOUT_SECONDS = 600
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _instance_yaml(image: str, home: Path, env_names: list[str]) -> dict[str, object]:
@@ -121,7 +114,7 @@ def test_image_serves_the_code_location_and_runs_a_job_in_its_own_container(
     pipeline_env["PHOENIX_REPORTS_DIR"] = str(reports)
     (home / "dagster.yaml").write_text(yaml.safe_dump(_instance_yaml(tag, home, env_names)))
 
-    port = _free_port()
+    port = free_port()
     grpc_name = f"phoenix-grpc-{uuid.uuid4().hex[:8]}"
     run_id = str(uuid.uuid4())
     podman.env.update(pipeline_env)
